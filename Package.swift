@@ -35,14 +35,17 @@ let package = Package(
       name: "MedusaCLI",
       dependencies: ["Medusa", "Llama", "MedusaTokenizer", "MedusaFormats", "MedusaKernels"],
       swiftSettings: cpu),
+    .target(name: "GoldenSupport", path: "Tests/GoldenSupport"),
     .testTarget(name: "MedusaKernelsTests", dependencies: ["MedusaKernels"], swiftSettings: cpu),
     .testTarget(name: "MedusaFormatsTests", dependencies: ["MedusaFormats"], swiftSettings: cpu),
     .testTarget(name: "MedusaTokenizerTests", dependencies: ["MedusaTokenizer"], swiftSettings: cpu),
     .testTarget(
-      name: "LlamaTests", dependencies: ["Llama", "MedusaKernels", "MedusaFormats"],
+      name: "LlamaTests",
+      dependencies: ["Llama", "MedusaKernels", "MedusaFormats", "GoldenSupport"],
       swiftSettings: cpu),
     .testTarget(
-      name: "MedusaTests", dependencies: ["Medusa", "Llama", "MedusaKernels", "MedusaFormats"],
+      name: "MedusaTests",
+      dependencies: ["Medusa", "Llama", "MedusaKernels", "MedusaFormats", "GoldenSupport"],
       swiftSettings: cpu),
   ]
 )

@@ -100,7 +100,7 @@ extension LlamaModel {
 
   /// `output = input · Wᵀ (+ bias)` for `count` tokens.
   private static func linear(
-    _ input: Buffer, _ count: Int, _ weight: WeightMatrix, _ bias: Buffer?, _ output: Buffer,
+    _ input: FloatBuffer, _ count: Int, _ weight: WeightMatrix, _ bias: FloatBuffer?, _ output: FloatBuffer,
     _ parallelism: Parallelism
   ) {
     Kernels.linear(

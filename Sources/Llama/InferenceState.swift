@@ -17,21 +17,21 @@ public final class InferenceState: @unchecked Sendable {
 
   let vocabularySize: Int
   let hiddenSize: Int
-  let residual: Buffer
-  let normed: Buffer
-  let queries: Buffer
-  let newKeys: Buffer
-  let newValues: Buffer
-  let attended: Buffer
-  let projected: Buffer
-  let gate: Buffer
-  let up: Buffer
-  let activated: Buffer
-  let cosines: Buffer
-  let sines: Buffer
-  let gathered: Buffer
-  let logitRows: Buffer
-  let attentionScratch: Buffer
+  let residual: FloatBuffer
+  let normed: FloatBuffer
+  let queries: FloatBuffer
+  let newKeys: FloatBuffer
+  let newValues: FloatBuffer
+  let attended: FloatBuffer
+  let projected: FloatBuffer
+  let gate: FloatBuffer
+  let up: FloatBuffer
+  let activated: FloatBuffer
+  let cosines: FloatBuffer
+  let sines: FloatBuffer
+  let gathered: FloatBuffer
+  let logitRows: FloatBuffer
+  let attentionScratch: FloatBuffer
 
   init(config: LlamaConfig, capacity: Int, maxBatch: Int, parallelism: Parallelism) {
     let kvWidth = config.keyValueHeadCount * config.headDimension
@@ -41,21 +41,21 @@ public final class InferenceState: @unchecked Sendable {
     self.parallelism = parallelism
     vocabularySize = config.vocabularySize
     hiddenSize = config.hiddenSize
-    residual = Buffer(maxBatch * config.hiddenSize)
-    normed = Buffer(maxBatch * config.hiddenSize)
-    queries = Buffer(maxBatch * queryWidth)
-    newKeys = Buffer(maxBatch * kvWidth)
-    newValues = Buffer(maxBatch * kvWidth)
-    attended = Buffer(maxBatch * queryWidth)
-    projected = Buffer(maxBatch * config.hiddenSize)
-    gate = Buffer(maxBatch * config.intermediateSize)
-    up = Buffer(maxBatch * config.intermediateSize)
-    activated = Buffer(maxBatch * config.intermediateSize)
-    cosines = Buffer(maxBatch * config.headDimension / 2)
-    sines = Buffer(maxBatch * config.headDimension / 2)
-    gathered = Buffer(maxBatch * config.hiddenSize)
-    logitRows = Buffer(maxBatch * config.vocabularySize)
-    attentionScratch = Buffer(max(1, parallelism.threads) * capacity)
+    residual = FloatBuffer(maxBatch * config.hiddenSize)
+    normed = FloatBuffer(maxBatch * config.hiddenSize)
+    queries = FloatBuffer(maxBatch * queryWidth)
+    newKeys = FloatBuffer(maxBatch * kvWidth)
+    newValues = FloatBuffer(maxBatch * kvWidth)
+    attended = FloatBuffer(maxBatch * queryWidth)
+    projected = FloatBuffer(maxBatch * config.hiddenSize)
+    gate = FloatBuffer(maxBatch * config.intermediateSize)
+    up = FloatBuffer(maxBatch * config.intermediateSize)
+    activated = FloatBuffer(maxBatch * config.intermediateSize)
+    cosines = FloatBuffer(maxBatch * config.headDimension / 2)
+    sines = FloatBuffer(maxBatch * config.headDimension / 2)
+    gathered = FloatBuffer(maxBatch * config.hiddenSize)
+    logitRows = FloatBuffer(maxBatch * config.vocabularySize)
+    attentionScratch = FloatBuffer(max(1, parallelism.threads) * capacity)
   }
 
   /// Logits of the `index`-th requested row of the last forward pass (valid until the next).

@@ -13,7 +13,7 @@ public final class LlamaModel: @unchecked Sendable {
   /// Where the model was loaded from.
   public let directory: URL
   let weights: LlamaWeights
-  let inverseFrequencies: Buffer
+  let inverseFrequencies: FloatBuffer
 
   /// Loads config.json (+ generation_config.json) and the safetensors weights of `directory`.
   /// Tensors whose names start with one of `ignoredPrefixes` are allowed beside the
@@ -32,13 +32,13 @@ public final class LlamaModel: @unchecked Sendable {
 
   /// Builds a model from an already opened checkpoint.
   public init(
-    config: LlamaConfig, store: TensorStore, directory: URL, ignoredPrefixes: [String] = []
+    config: LlamaConfig, store: any TensorSource, directory: URL, ignoredPrefixes: [String] = []
   ) throws(LlamaError) {
     self.config = config
     self.directory = directory
     weights = try LlamaWeights(
       store: store, config: config, source: directory.path, ignoredPrefixes: ignoredPrefixes)
-    inverseFrequencies = Buffer(copying: config.rope.inverseFrequencies())
+    inverseFrequencies = FloatBuffer(copying: config.rope.inverseFrequencies())
   }
 
   /// The weight matrix of the LM head (the embedding when tied), for Medusa heads that start

@@ -8,18 +8,18 @@ struct LayerWeights: @unchecked Sendable {
   var keyProjection: WeightMatrix
   var valueProjection: WeightMatrix
   var outputProjection: WeightMatrix
-  var queryBias: Buffer?
-  var keyBias: Buffer?
-  var valueBias: Buffer?
-  var outputBias: Buffer?
+  var queryBias: FloatBuffer?
+  var keyBias: FloatBuffer?
+  var valueBias: FloatBuffer?
+  var outputBias: FloatBuffer?
   var gateProjection: WeightMatrix
   var upProjection: WeightMatrix
   var downProjection: WeightMatrix
-  var gateBias: Buffer?
-  var upBias: Buffer?
-  var downBias: Buffer?
-  var inputNorm: Buffer
-  var postAttentionNorm: Buffer
+  var gateBias: FloatBuffer?
+  var upBias: FloatBuffer?
+  var downBias: FloatBuffer?
+  var inputNorm: FloatBuffer
+  var postAttentionNorm: FloatBuffer
 }
 
 /// All weights of a Llama-family model, checked against the config.
@@ -32,18 +32,17 @@ struct LayerWeights: @unchecked Sendable {
 public final class LlamaWeights: @unchecked Sendable {
   let embedding: WeightMatrix
   let layers: [LayerWeights]
-  let finalNorm: Buffer
+  let finalNorm: FloatBuffer
   let languageModelHead: WeightMatrix
   /// Keeps the memory maps and any realigned copies alive.
-  private let store: TensorStore
-  private var realigned: [UnsafeMutableRawPointer] = []
+  private let loader: WeightLoader
 
   /// Loads and validates the weights of `config` from `store`; `source` names it in errors.
-  public init(store: TensorStore, config: LlamaConfig, source: String, ignoredPrefixes: [String])
-    throws(LlamaError)
-  {
-    self.store = store
-    var loader = TensorLoader(store: store, source: source)
+  public init(
+    store: any TensorSource, config: LlamaConfig, source: String, ignoredPrefixes: [String]
+  ) throws(LlamaError) {
+    let loader = WeightLoader(source: store, origin: source)
+    self.loader = loader
     let hidden = config.hiddenSize
     let queryWidth = config.headCount * config.headDimension
     let keyValueWidth = config.keyValueHeadCount * config.headDimension
@@ -83,85 +82,8 @@ public final class LlamaWeights: @unchecked Sendable {
     } else {
       languageModelHead = try loader.matrix("lm_head.weight", [config.vocabularySize, hidden])
     }
-    let unused = store.names.filter { name in
-      !loader.used.contains(name) && !name.hasSuffix("rotary_emb.inv_freq")
-        && !ignoredPrefixes.contains { name.hasPrefix($0) }
+    try loader.rejectUnused { name in
+      name.hasSuffix("rotary_emb.inv_freq") || ignoredPrefixes.contains { name.hasPrefix($0) }
     }
-    guard unused.isEmpty else { throw .unexpectedTensors(names: unused, directory: source) }
-    realigned = loader.realigned
-  }
-
-  deinit {
-    for pointer in realigned { pointer.deallocate() }
-  }
-}
-
-/// Looks tensors up by name, checks shape and dtype, and records what was used.
-struct TensorLoader {
-  let store: TensorStore
-  let source: String
-  private(set) var used: Set<String> = []
-  private(set) var realigned: [UnsafeMutableRawPointer] = []
-
-  init(store: TensorStore, source: String) {
-    self.store = store
-    self.source = source
-  }
-
-  /// Marks a tensor as accounted for without loading it (a tied head's duplicate copy).
-  mutating func markUsed(_ name: String) { used.insert(name) }
-
-  /// A 2-D weight as a matrix view in its file dtype.
-  mutating func matrix(_ name: String, _ shape: [Int]) throws(LlamaError) -> WeightMatrix {
-    let tensor = try fetch(name, shape)
-    let type: WeightType
-    switch tensor.dtype {
-    case .f32: type = .f32
-    case .f16: type = .f16
-    case .bf16: type = .bf16
-    default: throw .unsupportedDType(tensor: name, dtype: tensor.dtype.rawValue)
-    }
-    guard var base = tensor.bytes.baseAddress, tensor.bytes.count > 0 else {
-      throw .shapeMismatch(tensor: name, expected: shape, found: tensor.shape)
-    }
-    if Int(bitPattern: base) % type.byteWidth != 0 {
-      let copy = UnsafeMutableRawPointer.allocate(byteCount: tensor.bytes.count, alignment: 64)
-      copy.copyMemory(from: base, byteCount: tensor.bytes.count)
-      realigned.append(copy)
-      base = UnsafeRawPointer(copy)
-    }
-    return WeightMatrix(rows: shape[0], columns: shape[1], type: type, base: base)
-  }
-
-  /// A 1-D weight widened to Float.
-  mutating func vector(_ name: String, _ count: Int) throws(LlamaError) -> Buffer {
-    let tensor = try fetch(name, [count])
-    do {
-      return Buffer(copying: try tensor.floats())
-    } catch {
-      throw .unsupportedDType(tensor: name, dtype: tensor.dtype.rawValue)
-    }
-  }
-
-  /// A 1-D weight that exists only when `present` (biases).
-  mutating func vector(_ name: String, _ count: Int, if present: Bool) throws(LlamaError)
-    -> Buffer?
-  {
-    present ? try vector(name, count) : nil
-  }
-
-  private mutating func fetch(_ name: String, _ shape: [Int]) throws(LlamaError) -> Tensor {
-    guard store.contains(name) else { throw .missingTensor(name: name, directory: source) }
-    let tensor: Tensor
-    do {
-      tensor = try store.tensor(name)
-    } catch {
-      throw .checkpoint(error.description)
-    }
-    guard tensor.shape == shape else {
-      throw .shapeMismatch(tensor: name, expected: shape, found: tensor.shape)
-    }
-    used.insert(name)
-    return tensor
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GoldenSupport
 import Llama
 import MedusaKernels
 import XCTest

@@ -1,24 +1,21 @@
 import Foundation
-import Llama
-import MedusaKernels
-import XCTest
 
 /// Paths into the repository's Golden/ folder and helpers to read its JSON.
-enum Golden {
+public enum Golden {
   /// The repository root (three levels above this file).
-  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
 
   /// The tiny reference models made by Golden/tools/make_models.py.
-  static let modelNames = ["tiny-mha-f32", "tiny-gqa-f16", "tiny-bf16-bias"]
+  public static let modelNames = ["tiny-mha-f32", "tiny-gqa-f16", "tiny-bf16-bias"]
 
   /// The folder of a Golden model.
-  static func model(_ name: String) -> URL {
+  public static func model(_ name: String) -> URL {
     root.appendingPathComponent("Golden/models/\(name)")
   }
 
   /// A Golden JSON file parsed as an object.
-  static func json(_ relativePath: String) throws -> [String: Any] {
+  public static func json(_ relativePath: String) throws -> [String: Any] {
     let data = try Data(contentsOf: root.appendingPathComponent(relativePath))
     guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
       throw NSError(domain: "Golden", code: 1)
@@ -27,23 +24,23 @@ enum Golden {
   }
 
   /// A JSON array of numbers as Floats.
-  static func floats(_ value: Any?) -> [Float] {
+  public static func floats(_ value: Any?) -> [Float] {
     (value as? [NSNumber])?.map { $0.floatValue } ?? []
   }
 
   /// A JSON array of integers.
-  static func ints(_ value: Any?) -> [Int] {
+  public static func ints(_ value: Any?) -> [Int] {
     (value as? [NSNumber])?.map { $0.intValue } ?? []
   }
 }
 
 /// Bit patterns, so that tests compare floats exactly (no -0 == +0, NaN-safe).
-func bits(_ values: UnsafeBufferPointer<Float>) -> [UInt32] {
+public func bits(_ values: UnsafeBufferPointer<Float>) -> [UInt32] {
   values.map { $0.bitPattern }
 }
 
 /// A fresh temporary folder, removed by the caller.
-func temporaryDirectory() throws -> URL {
+public func temporaryDirectory() throws -> URL {
   let url = FileManager.default.temporaryDirectory.appendingPathComponent(
     "swift-medusa-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

@@ -1,0 +1,75 @@
+import Llama
+import MedusaKernels
+
+/// Greedy autoregressive decoding: one forward pass per token, the argmax (ties to the
+/// lowest id) as the next token. It is the reference Medusa greedy decoding must equal, bit
+/// for bit.
+public final class AutoregressiveDecoder {
+  /// The backbone.
+  public let model: LlamaModel
+  /// Its KV cache and work buffers.
+  public let state: InferenceState
+
+  /// A decoder over `model` with a cache of `capacity` positions.
+  public init(model: LlamaModel, capacity: Int, parallelism: Parallelism = .machine)
+    throws(LlamaError)
+  {
+    self.model = model
+    state = try model.makeState(capacity: capacity, maxBatch: 64, parallelism: parallelism)
+  }
+
+  /// Generates greedily after `prompt` until `stop` says so. `recordLogits` keeps the logits
+  /// of every output token; `onTokens` sees each accepted chunk as it is produced.
+  public func generate(
+    prompt: [Int], stop: StopRule, recordLogits: Bool = false,
+    onTokens: ([Int]) -> Void = { _ in }
+  ) throws(LlamaError) -> GenerationResult {
+    var result = GenerationResult()
+    let needed = prompt.count + max(stop.maxNewTokens - 1, 0)
+    guard needed <= state.cache.capacity else {
+      throw .cacheOverflow(needed: needed, capacity: state.cache.capacity)
+    }
+    let start = Clock.now()
+    try state.cache.truncate(to: 0)
+    try Prefill.run(model: model, state: state, prompt: prompt)
+    result.prefillSeconds = Clock.now() - start
+    guard stop.maxNewTokens > 0 else { return result }
+    let decodeStart = Clock.now()
+    var position = prompt.count
+    while true {
+      let logits = state.logits(0)
+      let token = Greedy.argmax(logits)
+      if recordLogits { result.outputLogits.append(Array(logits)) }
+      onTokens([token])
+      if stop.append([token], to: &result.outputIDs) { break }
+      try model.forward(
+        tokens: [token], positions: [position], plan: .causal(1), logitsFor: [0], state: state)
+      try state.cache.commit(1)
+      position += 1
+      result.steps += 1
+    }
+    result.decodeSeconds = Clock.now() - decodeStart
+    return result
+  }
+}
+
+/// The prompt's forward passes: causal, in chunks of at most the batch limit (batch
+/// invariance makes the chunking invisible), leaving the last token's logits in the state.
+enum Prefill {
+  static func run(model: LlamaModel, state: InferenceState, prompt: [Int]) throws(LlamaError) {
+    guard !prompt.isEmpty else { throw .invalidForward(reason: "empty prompt") }
+    guard prompt.count <= state.cache.capacity else {
+      throw .cacheOverflow(needed: prompt.count, capacity: state.cache.capacity)
+    }
+    var start = 0
+    while start < prompt.count {
+      let end = min(start + state.maxBatch, prompt.count)
+      let chunk = Array(prompt[start..<end])
+      try model.forward(
+        tokens: chunk, positions: Array(start..<end), plan: .causal(chunk.count),
+        logitsFor: end == prompt.count ? [chunk.count - 1] : [], state: state)
+      try state.cache.commit(chunk.count)
+      start = end
+    }
+  }
+}

@@ -1,0 +1,159 @@
+import Llama
+import MedusaKernels
+
+/// Medusa decoding (Cai et al., 2024): each step proposes a tree of candidate continuations
+/// from the Medusa heads, scores all of them in one forward pass with tree attention, keeps
+/// the longest acceptable prefix and moves only its KV rows into the cache.
+///
+/// With ``Verification/greedy`` the output equals greedy autoregressive decoding bit for bit,
+/// logits included, because every kernel is batch-invariant: a tree node's logits are those
+/// of decoding its path one token at a time.
+public final class MedusaDecoder {
+  /// The backbone.
+  public let model: LlamaModel
+  /// The Medusa heads.
+  public let heads: MedusaHeads
+  /// The sparse tree (`medusa_choices`) and its buffers.
+  public let tree: TreeBuffers
+  /// The backbone's KV cache and work buffers.
+  public let state: InferenceState
+  let headLogits: [FloatBuffer]
+  let headWork: FloatBuffer
+  let plan: AttentionPlan
+
+  /// A decoder over `model` and `heads` with the tree `choices` and a cache of `capacity`
+  /// positions (the prompt, the output and one tree must fit).
+  public init(
+    model: LlamaModel, heads: MedusaHeads, choices: MedusaChoices, capacity: Int,
+    parallelism: Parallelism = .machine
+  ) throws(MedusaError) {
+    guard choices.maxDepth <= heads.headCount else {
+      throw .tree("the tree is \(choices.maxDepth) deep but there are \(heads.headCount) heads")
+    }
+    self.model = model
+    self.heads = heads
+    tree = TreeBuffers(choices: choices)
+    do {
+      state = try model.makeState(
+        capacity: capacity, maxBatch: max(64, tree.nodeCount), parallelism: parallelism)
+      plan = try AttentionPlan.tree(parents: tree.parents)
+    } catch {
+      throw .backbone(error.description)
+    }
+    headLogits = (0..<tree.maxDepth).map { _ in FloatBuffer(heads.vocabularySize) }
+    headWork = FloatBuffer(2 * heads.hiddenSize)
+  }
+
+  /// Generates after `prompt` until `stop` says so. `recordLogits` keeps, for every output
+  /// token, the logits it was verified against (the base model's at that position);
+  /// `recordSteps` keeps a ``MedusaStepRecord`` per step; `onTokens` sees each step's tokens
+  /// within the stop rule as soon as they are accepted.
+  public func generate(
+    prompt: [Int], stop: StopRule, verification: Verification = .greedy,
+    recordLogits: Bool = false, recordSteps: Bool = false, onTokens: ([Int]) -> Void = { _ in }
+  ) throws(MedusaError) -> GenerationResult {
+    var result = GenerationResult()
+    let needed = prompt.count + stop.maxNewTokens + tree.nodeCount
+    guard needed <= state.cache.capacity else {
+      throw .backbone(
+        LlamaError.cacheOverflow(needed: needed, capacity: state.cache.capacity).description)
+    }
+    let start = Clock.now()
+    do {
+      try state.cache.truncate(to: 0)
+      try Prefill.run(model: model, state: state, prompt: prompt)
+    } catch {
+      throw .backbone(error.description)
+    }
+    var baseLogits = Array(state.logits(0))
+    computeHeadLogits(hidden: state.hiddenState(prompt.count - 1))
+    result.prefillSeconds = Clock.now() - start
+    let decodeStart = Clock.now()
+    while result.outputIDs.count < stop.maxNewTokens {
+      let step = try self.step(baseLogits: baseLogits, verification: verification)
+      if recordLogits { result.outputLogits += step.logits }
+      if recordSteps { result.medusaSteps.append(step.record) }
+      result.steps += 1
+      let before = result.outputIDs.count
+      let done = stop.append(step.record.tokens, to: &result.outputIDs)
+      onTokens(Array(result.outputIDs[before...]))
+      if done { break }
+      baseLogits = step.nextBaseLogits
+    }
+    if recordLogits { result.outputLogits = Array(result.outputLogits.prefix(result.outputIDs.count)) }
+    result.decodeSeconds = Clock.now() - decodeStart
+    return result
+  }
+
+  /// What one step produced.
+  struct StepOutcome {
+    /// The step as the trace records it.
+    var record: MedusaStepRecord
+    /// For each accepted token, the logits it was verified against.
+    var logits: [[Float]]
+    /// The logits of every tree node, in node order.
+    var treeLogits: [[Float]]
+    /// The base logits at the last accepted node: the next step's root.
+    var nextBaseLogits: [Float]
+  }
+
+  /// One Medusa step (§2.1): candidates from the base argmax and the heads' top-k, one tree
+  /// forward, posterior evaluation, KV rows of the accepted path kept, the next step's base
+  /// and head logits taken at the last accepted node.
+  func step(baseLogits: [Float], verification: Verification) throws(MedusaError) -> StepOutcome {
+    let baseToken = baseLogits.withUnsafeBufferPointer { Greedy.argmax($0) }
+    let headTopK = headLogits.map { Kernels.topK($0.base, count: heads.vocabularySize, k: MedusaChoices.topK) }
+    let candidates: Candidates
+    do {
+      candidates = try Candidates(baseToken: baseToken, headTopK: headTopK, buffers: tree)
+    } catch {
+      throw .tree(error.description)
+    }
+    let committed = state.cache.length
+    do {
+      try model.forward(
+        tokens: candidates.treeCandidates, positions: tree.depth.map { committed + $0 },
+        plan: plan, logitsFor: Array(0..<tree.nodeCount), state: state)
+    } catch {
+      throw .backbone(error.description)
+    }
+    let nodeLogits = (0..<tree.nodeCount).map { Array(state.logits($0)) }
+    let verdict: Verdict
+    do {
+      let pathLogits = try Posterior.gatherPathLogits(
+        nodeLogits: nodeLogits, retrieveIndices: tree.retrieveIndices)
+      switch verification {
+      case .greedy:
+        verdict = try Posterior.greedy(pathLogits: pathLogits, candidates: candidates)
+      case .typical(let acceptance):
+        verdict = try Posterior.typical(
+          pathLogits: pathLogits, candidates: candidates, acceptance: acceptance)
+      }
+    } catch {
+      throw .tree(error.description)
+    }
+    let path = Array(tree.retrieveIndices[verdict.bestCandidate][0...verdict.acceptLength])
+    let tokens = Array(candidates.candidates[verdict.bestCandidate][0...verdict.acceptLength])
+    do {
+      try state.cache.keepRows(path.map { committed + $0 })
+    } catch {
+      throw .backbone(error.description)
+    }
+    guard let last = path.last else { throw .tree("empty accepted path") }
+    computeHeadLogits(hidden: state.hiddenState(last))
+    let record = MedusaStepRecord(
+      treeCandidates: candidates.treeCandidates, candidates: candidates.candidates,
+      bestCandidate: verdict.bestCandidate, acceptLength: verdict.acceptLength, tokens: tokens)
+    return StepOutcome(
+      record: record, logits: [baseLogits] + path.dropLast().map { nodeLogits[$0] },
+      treeLogits: nodeLogits, nextBaseLogits: nodeLogits[last])
+  }
+
+  /// Runs the heads the tree uses (only `maxDepth` of them) on one hidden state.
+  private func computeHeadLogits(hidden: UnsafeBufferPointer<Float>) {
+    guard let base = hidden.baseAddress else { return }
+    heads.logits(
+      hidden: base, into: headLogits.map(\.base), work: headWork.base,
+      parallelism: state.parallelism)
+  }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import XCTest
+
+@testable import Medusa
+
+/// Loads the JSON files of `Golden/cases/trees/`, written by
+/// `Golden/tools/medusa_original_reference.py` from the original implementation.
+enum GoldenTrees {
+  /// One tree and the original `generate_medusa_buffers` output for it.
+  struct BuffersCase: Decodable {
+    let name: String
+    let choices: [[Int]]
+    let attentionMask: [[Int]]
+    let treeIndices: [Int]
+    let positionIds: [Int]
+    let retrieveIndices: [[Int]]
+  }
+
+  /// A verdict as the golden files spell it.
+  struct GoldenVerdict: Decodable, Equatable {
+    let bestCandidate: Int
+    let acceptLength: Int
+  }
+
+  /// One posterior case: a tree, the step's tokens and logits, and the original's verdicts.
+  struct PosteriorCase: Decodable {
+    let id: Int
+    let tree: String
+    let choices: [[Int]]
+    let heads: Int
+    let temperature: Double
+    let posteriorThreshold: Double
+    let posteriorAlpha: Double
+    let baseToken: Int
+    let headTopk: [[Int]]
+    let treeCandidates: [Int]
+    let candidates: [[Int]]
+    let nodeLogits: [[Float]]
+    let original: GoldenVerdict
+    let expected: GoldenVerdict
+    let padAcceptedByOriginal: Bool
+  }
+
+  struct File<Case: Decodable>: Decodable {
+    let cases: [Case]
+  }
+
+  /// `Golden/cases/trees`, found by walking up from this source file.
+  static func directory(file: String = #filePath) throws -> URL {
+    var url = URL(fileURLWithPath: file).deletingLastPathComponent()
+    for _ in 0..<6 {
+      let candidate = url.appendingPathComponent("Golden/cases/trees")
+      if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+      url = url.deletingLastPathComponent()
+    }
+    throw XCTSkip("Golden/cases/trees not found above \(file)")
+  }
+
+  static func load<Case: Decodable>(_ name: String, as: Case.Type) throws -> [Case] {
+    let data = try Data(contentsOf: directory().appendingPathComponent(name))
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    return try decoder.decode(File<Case>.self, from: data).cases
+  }
+
+  static func buffers() throws -> [BuffersCase] { try load("buffers.json", as: BuffersCase.self) }
+
+  static func posterior() throws -> [PosteriorCase] {
+    try load("posterior.json", as: PosteriorCase.self)
+  }
+}
+
+final class TreeBuffersGoldenTests: XCTestCase {
+  func testBuffersEqualOriginalForEveryGoldenTree() throws {
+    let cases = try GoldenTrees.buffers()
+    XCTAssertEqual(cases.count, PublishedTrees.names.count + 3)
+    for golden in cases {
+      let depth = golden.choices.map(\.count).max() ?? 0
+      let buffers = TreeBuffers(
+        choices: try MedusaChoices(paths: golden.choices, headCount: depth))
+      let mask = buffers.attentionMask.map { row in row.map { $0 ? 1 : 0 } }
+      XCTAssertEqual(mask, golden.attentionMask, golden.name)
+      XCTAssertEqual(buffers.treeIndices, golden.treeIndices, golden.name)
+      XCTAssertEqual(buffers.positionIDs, golden.positionIds, golden.name)
+      XCTAssertEqual(buffers.retrieveIndices, golden.retrieveIndices, golden.name)
+      XCTAssertEqual(buffers.nodeCount, golden.choices.count + 1, golden.name)
+      XCTAssertEqual(buffers.maxDepth, depth, golden.name)
+    }
+  }
+
+  func testPublishedTreesAreTheOriginalData() throws {
+    let golden = Dictionary(
+      uniqueKeysWithValues: try GoldenTrees.buffers().map { ($0.name, $0.choices) })
+    for name in PublishedTrees.names {
+      XCTAssertEqual(PublishedTrees.paths(named: name), golden[name], name)
+      XCTAssertEqual(PublishedTrees.paths(named: name)?.count, 63, name)
+    }
+    XCTAssertNil(PublishedTrees.paths(named: "vicuna_7b_stage3"))
+  }
+
+  func testParentsDepthAndChainsAgreeWithTheMask() throws {
+    for name in PublishedTrees.names {
+      let choices = try XCTUnwrap(try MedusaChoices.published(name, headCount: 4))
+      let buffers = TreeBuffers(choices: choices)
+      XCTAssertEqual(buffers.parents[0], -1)
+      XCTAssertEqual(buffers.depth, buffers.positionIDs)
+      for node in 0..<buffers.nodeCount {
+        let chain = buffers.ancestorChains[node]
+        XCTAssertEqual(chain.first, 0)
+        XCTAssertEqual(chain.last, node)
+        XCTAssertEqual(chain.count, buffers.depth[node] + 1)
+        let allowed = buffers.attentionMask[node].indices.filter { buffers.attentionMask[node][$0] }
+        XCTAssertEqual(chain, allowed, "\(name) node \(node)")
+        if node > 0 {
+          XCTAssertEqual(buffers.parents[node], chain[chain.count - 2])
+          XCTAssertEqual(buffers.sortedPaths[node - 1].count, buffers.depth[node])
+        }
+      }
+    }
+  }
+
+  func testSmallTreeByHand() throws {
+    let buffers = TreeBuffers(choices: try MedusaChoices(paths: [[1], [0, 0], [0]], headCount: 2))
+    XCTAssertEqual(buffers.sortedPaths, [[0], [1], [0, 0]])
+    XCTAssertEqual(buffers.treeIndices, [0, 1, 2, 11])
+    XCTAssertEqual(buffers.positionIDs, [0, 1, 1, 2])
+    XCTAssertEqual(buffers.parents, [-1, 0, 0, 1])
+    XCTAssertEqual(buffers.retrieveIndices, [[0, 1, 3], [0, 2, -1]])
+    XCTAssertEqual(buffers.ancestorChains, [[0], [0, 1], [0, 2], [0, 1, 3]])
+  }
+}
