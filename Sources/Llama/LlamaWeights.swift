@@ -34,7 +34,7 @@ public final class LlamaWeights: @unchecked Sendable {
   let layers: [LayerWeights]
   let finalNorm: FloatBuffer
   let languageModelHead: WeightMatrix
-  /// Keeps the memory maps and any realigned copies alive.
+  /// Keeps the checkpoint and its memory maps alive.
   private let loader: WeightLoader
 
   /// Loads and validates the weights of `config` from `store`; `source` names it in errors.

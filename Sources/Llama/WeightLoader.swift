@@ -3,7 +3,8 @@ import MedusaKernels
 
 /// Looks tensors up by name in a checkpoint, checks shape and dtype against what the
 /// architecture expects, and records which tensors were used so that leftovers can be
-/// rejected. It owns any realigned copies, so it must live as long as the matrices it returned.
+/// rejected. It keeps the checkpoint (and so its memory maps) alive, so it must live as long as
+/// the matrices it returned.
 public final class WeightLoader: @unchecked Sendable {
   /// The checkpoint.
   public let source: any TensorSource
@@ -11,23 +12,21 @@ public final class WeightLoader: @unchecked Sendable {
   public let origin: String
   /// Names handed out or marked so far.
   public private(set) var used: Set<String> = []
-  private var realigned: [UnsafeMutableRawPointer] = []
+  /// Every tensor name of the source.
+  public let available: Set<String>
 
   /// A loader over `source`; `origin` names it in errors.
   public init(source: any TensorSource, origin: String) {
     self.source = source
     self.origin = origin
-  }
-
-  deinit {
-    for pointer in realigned { pointer.deallocate() }
+    available = Set(source.names)
   }
 
   /// Marks a tensor as accounted for without loading it (a tied head's duplicate copy).
   public func markUsed(_ name: String) { used.insert(name) }
 
-  /// A 2-D weight `[rows][columns]` as a matrix view in its file dtype. Data that is not
-  /// aligned to its element width is copied once (safetensors does not promise alignment).
+  /// A 2-D weight `[rows][columns]` as a matrix view in its file dtype, in place in the
+  /// memory map (the kernels load without alignment requirements, so nothing is copied).
   public func matrix(_ name: String, _ shape: [Int]) throws(LlamaError) -> WeightMatrix {
     let tensor = try fetch(name, shape)
     let type: WeightType
@@ -37,14 +36,8 @@ public final class WeightLoader: @unchecked Sendable {
     case .bf16: type = .bf16
     default: throw .unsupportedDType(tensor: name, dtype: tensor.dtype.rawValue)
     }
-    guard var base = tensor.bytes.baseAddress, tensor.bytes.count > 0, shape.count == 2 else {
+    guard let base = tensor.bytes.baseAddress, tensor.bytes.count > 0, shape.count == 2 else {
       throw .shapeMismatch(tensor: name, expected: shape, found: tensor.shape)
-    }
-    if Int(bitPattern: base) % type.byteWidth != 0 {
-      let copy = UnsafeMutableRawPointer.allocate(byteCount: tensor.bytes.count, alignment: 64)
-      copy.copyMemory(from: base, byteCount: tensor.bytes.count)
-      realigned.append(copy)
-      base = UnsafeRawPointer(copy)
     }
     return WeightMatrix(rows: shape[0], columns: shape[1], type: type, base: base)
   }
@@ -74,7 +67,7 @@ public final class WeightLoader: @unchecked Sendable {
   }
 
   private func fetch(_ name: String, _ shape: [Int]) throws(LlamaError) -> Tensor {
-    guard source.contains(name) else { throw .missingTensor(name: name, directory: origin) }
+    guard available.contains(name) else { throw .missingTensor(name: name, directory: origin) }
     let tensor: Tensor
     do {
       tensor = try source.tensor(name)

@@ -20,6 +20,8 @@ public final class MedusaDecoder {
   let headLogits: [FloatBuffer]
   let headWork: FloatBuffer
   let plan: AttentionPlan
+  /// The sampling modes' generator, reseeded by every ``generate(prompt:stop:verification:recordLogits:recordSteps:onTokens:)``.
+  var random = SplitMix64(seed: 0)
 
   /// A decoder over `model` and `heads` with the tree `choices` and a cache of `capacity`
   /// positions (the prompt, the output and one tree must fit).
@@ -53,6 +55,7 @@ public final class MedusaDecoder {
     recordLogits: Bool = false, recordSteps: Bool = false, onTokens: ([Int]) -> Void = { _ in }
   ) throws(MedusaError) -> GenerationResult {
     var result = GenerationResult()
+    random = SplitMix64(seed: verification.seed ?? 0)
     let needed = prompt.count + stop.maxNewTokens + tree.nodeCount
     guard needed <= state.cache.capacity else {
       throw .backbone(
@@ -70,7 +73,8 @@ public final class MedusaDecoder {
     result.prefillSeconds = Clock.now() - start
     let decodeStart = Clock.now()
     while result.outputIDs.count < stop.maxNewTokens {
-      let step = try self.step(baseLogits: baseLogits, verification: verification)
+      let step = try self.step(
+        baseLogits: baseLogits, verification: verification, recordLogits: recordLogits)
       if recordLogits { result.outputLogits += step.logits }
       if recordSteps { result.medusaSteps.append(step.record) }
       result.steps += 1
@@ -91,7 +95,7 @@ public final class MedusaDecoder {
     var record: MedusaStepRecord
     /// For each accepted token, the logits it was verified against.
     var logits: [[Float]]
-    /// The logits of every tree node, in node order.
+    /// The logits of every tree node, in node order (when logits are recorded).
     var treeLogits: [[Float]]
     /// The base logits at the last accepted node: the next step's root.
     var nextBaseLogits: [Float]
@@ -100,8 +104,19 @@ public final class MedusaDecoder {
   /// One Medusa step (§2.1): candidates from the base argmax and the heads' top-k, one tree
   /// forward, posterior evaluation, KV rows of the accepted path kept, the next step's base
   /// and head logits taken at the last accepted node.
-  func step(baseLogits: [Float], verification: Verification) throws(MedusaError) -> StepOutcome {
-    let baseToken = baseLogits.withUnsafeBufferPointer { Greedy.argmax($0) }
+  func step(baseLogits: [Float], verification: Verification, recordLogits: Bool) throws(MedusaError)
+    -> StepOutcome
+  {
+    let baseToken: Int
+    switch verification {
+    case .greedy, .typical:
+      baseToken = baseLogits.withUnsafeBufferPointer { Greedy.argmax($0) }
+    case .typicalSampling(let acceptance, _):
+      baseToken = Sampling.typicalToken(logits: baseLogits, acceptance: acceptance, using: &random)
+    case .nucleus(let temperature, let topP, _):
+      baseToken = Sampling.nucleusToken(
+        logits: baseLogits, temperature: temperature, topP: topP, using: &random)
+    }
     let headTopK = headLogits.map { Kernels.topK($0.base, count: heads.vocabularySize, k: MedusaChoices.topK) }
     let candidates: Candidates
     do {
@@ -117,21 +132,7 @@ public final class MedusaDecoder {
     } catch {
       throw .backbone(error.description)
     }
-    let nodeLogits = (0..<tree.nodeCount).map { Array(state.logits($0)) }
-    let verdict: Verdict
-    do {
-      let pathLogits = try Posterior.gatherPathLogits(
-        nodeLogits: nodeLogits, retrieveIndices: tree.retrieveIndices)
-      switch verification {
-      case .greedy:
-        verdict = try Posterior.greedy(pathLogits: pathLogits, candidates: candidates)
-      case .typical(let acceptance):
-        verdict = try Posterior.typical(
-          pathLogits: pathLogits, candidates: candidates, acceptance: acceptance)
-      }
-    } catch {
-      throw .tree(error.description)
-    }
+    let verdict = try verify(candidates: candidates, verification: verification)
     let path = Array(tree.retrieveIndices[verdict.bestCandidate][0...verdict.acceptLength])
     let tokens = Array(candidates.candidates[verdict.bestCandidate][0...verdict.acceptLength])
     do {
@@ -140,13 +141,56 @@ public final class MedusaDecoder {
       throw .backbone(error.description)
     }
     guard let last = path.last else { throw .tree("empty accepted path") }
-    computeHeadLogits(hidden: state.hiddenState(last))
     let record = MedusaStepRecord(
       treeCandidates: candidates.treeCandidates, candidates: candidates.candidates,
       bestCandidate: verdict.bestCandidate, acceptLength: verdict.acceptLength, tokens: tokens)
-    return StepOutcome(
-      record: record, logits: [baseLogits] + path.dropLast().map { nodeLogits[$0] },
-      treeLogits: nodeLogits, nextBaseLogits: nodeLogits[last])
+    let outcome = StepOutcome(
+      record: record,
+      logits: recordLogits ? [baseLogits] + path.dropLast().map { Array(state.logits($0)) } : [],
+      treeLogits: recordLogits ? (0..<tree.nodeCount).map { Array(state.logits($0)) } : [],
+      nextBaseLogits: Array(state.logits(last)))
+    computeHeadLogits(hidden: state.hiddenState(last))
+    return outcome
+  }
+
+  /// Posterior evaluation (§2.3) on the logits of the tree forward still in the state.
+  /// Greedy needs only each node's argmax, taken once per node; the other modes gather the
+  /// full per-path logits as the original does.
+  private func verify(candidates: Candidates, verification: Verification) throws(MedusaError)
+    -> Verdict
+  {
+    do {
+      switch verification {
+      case .greedy:
+        let nodeArgmax = (0..<tree.nodeCount).map { Greedy.argmax(state.logits($0)) }
+        let pathArgmax = tree.retrieveIndices.map { row in
+          row.map { nodeArgmax[$0 < 0 ? tree.nodeCount - 1 : $0] }
+        }
+        return Posterior.greedy(pathArgmax: pathArgmax, candidates: candidates)
+      case .typical(let acceptance):
+        return try Posterior.typical(
+          pathLogits: pathLogits(), candidates: candidates, acceptance: acceptance)
+      case .typicalSampling(let acceptance, _):
+        return try Posterior.typicalSampling(
+          pathLogits: pathLogits(), candidates: candidates, acceptance: acceptance,
+          using: &random
+        ).verdict
+      case .nucleus(let temperature, let topP, _):
+        return try Posterior.nucleusSampling(
+          pathLogits: pathLogits(), candidates: candidates, temperature: temperature, topP: topP,
+          using: &random
+        ).verdict
+      }
+    } catch {
+      throw .tree(error.description)
+    }
+  }
+
+  /// The logits of every candidate path, gathered as the original's `tree_decoding` does.
+  private func pathLogits() throws(PosteriorError) -> [[[Float]]] {
+    let nodeLogits = (0..<tree.nodeCount).map { Array(state.logits($0)) }
+    return try Posterior.gatherPathLogits(
+      nodeLogits: nodeLogits, retrieveIndices: tree.retrieveIndices)
   }
 
   /// Runs the heads the tree uses (only `maxDepth` of them) on one hidden state.

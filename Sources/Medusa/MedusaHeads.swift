@@ -71,7 +71,7 @@ public final class MedusaHeads: @unchecked Sendable {
         var blocks: [ResBlock] = []
         for layer in 0..<layerCount {
           var stored = "\(prefix)\(head).\(layer).linear."
-          if !source.contains(stored + "weight") { stored = "\(prefix)\(head).0.linear." }
+          if !loader.available.contains(stored + "weight") { stored = "\(prefix)\(head).0.linear." }
           try Self.checkShape(source, stored + "weight", [hiddenSize, hiddenSize], origin)
           blocks.append(
             ResBlock(

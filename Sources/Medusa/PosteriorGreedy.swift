@@ -13,11 +13,18 @@ extension Posterior {
     throws(PosteriorError) -> Verdict
   {
     try checkShapes(pathLogits, candidates)
-    let lengths = pathLogits.enumerated().map { row, logits in
+    return greedy(pathArgmax: pathLogits.map { $0.map(argmax) }, candidates: candidates)
+  }
+
+  /// ``greedy(pathLogits:candidates:)`` on the argmax of each path column, which a decoder
+  /// computes once per tree node instead of once per path (`pathArgmax[r][j]` is the argmax of
+  /// the logits of node `retrieveIndices[r][j]`). Rows and columns must match `candidates`.
+  public static func greedy(pathArgmax: [[Int]], candidates: Candidates) -> Verdict {
+    let lengths = pathArgmax.enumerated().map { row, argmaxes in
       let tokens = candidates.candidates[row]
       let pads = candidates.isPad[row]
-      let accepted = (0..<max(tokens.count - 1, 0)).map { column in
-        !pads[column + 1] && tokens[column + 1] == argmax(logits[column])
+      let accepted = (0..<max(min(tokens.count, argmaxes.count) - 1, 0)).map { column in
+        !pads[column + 1] && tokens[column + 1] == argmaxes[column]
       }
       return leadingRun(accepted)
     }

@@ -79,7 +79,8 @@ final class MedusaLosslessTests: XCTestCase {
       var baseLogits = Array(decoder.state.logits(0))
       for _ in 0..<4 {
         let committed = decoder.state.cache.length
-        let outcome = try decoder.step(baseLogits: baseLogits, verification: .greedy)
+        let outcome = try decoder.step(
+          baseLogits: baseLogits, verification: .greedy, recordLogits: true)
         let tree = decoder.tree
         for node in 0..<tree.nodeCount {
           let path = tree.ancestorChains[node].map { outcome.record.treeCandidates[$0] }

@@ -1,0 +1,55 @@
+import Foundation
+import MedusaKernels
+
+/// Measures this machine's memory bandwidth with a STREAM-style triad,
+/// `a[i] = b[i] + s * c[i]` over arrays far larger than the caches, counting 3 × 4 bytes
+/// per element as STREAM does. The roofline that decoding is compared with.
+enum BandwidthProbe {
+  /// Median GB/s over `repeats` runs with `threads` threads.
+  static func triad(threads: Int, megabytesPerArray: Int = 128, repeats: Int = 5) -> Double {
+    let count = megabytesPerArray * 1024 * 1024 / 4
+    let a = UnsafeMutablePointer<Float>.allocate(capacity: count)
+    let b = UnsafeMutablePointer<Float>.allocate(capacity: count)
+    let c = UnsafeMutablePointer<Float>.allocate(capacity: count)
+    defer {
+      a.deallocate()
+      b.deallocate()
+      c.deallocate()
+    }
+    a.initialize(repeating: 0, count: count)
+    b.initialize(repeating: 1, count: count)
+    c.initialize(repeating: 2, count: count)
+    let pa = SendablePointer(a)
+    let pb = SendablePointer(b)
+    let pc = SendablePointer(c)
+    let parallelism = Parallelism(threads: threads)
+    var rates: [Double] = []
+    for _ in 0..<repeats {
+      let start = DispatchTime.now().uptimeNanoseconds
+      parallelism.forEachChunk(count / 8) { _, range in
+        let scale = SIMD8<Float>(repeating: 3)
+        for block in range {
+          let offset = block * 8
+          let vb = UnsafeRawPointer(pb.base + offset).loadUnaligned(as: SIMD8<Float>.self)
+          let vc = UnsafeRawPointer(pc.base + offset).loadUnaligned(as: SIMD8<Float>.self)
+          UnsafeMutableRawPointer(pa.base + offset).storeBytes(
+            of: vb + scale * vc, as: SIMD8<Float>.self)
+        }
+      }
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      rates.append(Double(3 * 4 * count) / seconds / 1e9)
+    }
+    return Statistics.median(rates)
+  }
+}
+
+/// Small helpers for benchmark numbers.
+enum Statistics {
+  /// The median of `values` (0 for none).
+  static func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    let middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+  }
+}

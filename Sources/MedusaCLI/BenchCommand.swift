@@ -1,0 +1,94 @@
+import Foundation
+import Llama
+import Medusa
+import MedusaKernels
+
+/// `medusa bench --model DIR`: prefill and decode speed, weight bytes per token, effective
+/// bandwidth against this machine's measured triad bandwidth, and the cost of one forward
+/// of T tokens relative to T = 1 (the cost of verifying a tree of T candidates).
+enum BenchCommand {
+  static func run(_ words: [String]) throws {
+    var arguments = try Arguments(words, flagNames: ["json"])
+    let modelURL = try ModelLocator.model(arguments.string("model"))
+    let threads = try arguments.int(
+      "threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...256)
+    let tokens = try arguments.int("tokens", default: 32, in: 2...4096)
+    let repeats = try arguments.int("repeats", default: 3, in: 1...100)
+    let json = arguments.flag("json")
+    try arguments.finish()
+
+    let model = try LlamaModel(directory: modelURL)
+    let parallelism = Parallelism(threads: threads)
+    let bandwidth = BandwidthProbe.triad(threads: threads)
+    let bytes = Double(model.weightBytesPerForward)
+    let prompt = (0..<64).map { ($0 * 7919 + 13) % model.config.vocabularySize }
+
+    let decoder = try AutoregressiveDecoder(
+      model: model, capacity: prompt.count + tokens + 64, parallelism: parallelism)
+    var prefillRates: [Double] = []
+    var decodeRates: [Double] = []
+    for _ in 0..<repeats {
+      let result = try decoder.generate(
+        prompt: prompt, stop: StopRule(maxNewTokens: tokens, stopTokens: []))
+      prefillRates.append(Double(prompt.count) / result.prefillSeconds)
+      decodeRates.append(result.decodeTokensPerSecond)
+    }
+    let decodeRate = Statistics.median(decodeRates)
+    let effective = bytes * decodeRate / 1e9
+    let curve = try forwardCostCurve(model: model, state: decoder.state, repeats: repeats)
+
+    if json {
+      try Output.json([
+        "model": modelURL.path, "threads": threads,
+        "prefill_tokens_per_second": Statistics.median(prefillRates),
+        "decode_tokens_per_second": decodeRate,
+        "weight_bytes_per_token": Int(bytes),
+        "effective_gb_per_second": effective,
+        "triad_gb_per_second": bandwidth,
+        "fraction_of_bandwidth": effective / bandwidth,
+        "forward_cost_relative_to_t1": Dictionary(
+          uniqueKeysWithValues: curve.map { (String($0.tokens), $0.relative) }),
+      ])
+      return
+    }
+    Output.line("model            \(modelURL.lastPathComponent)  (\(threads) thread(s))")
+    Output.line(String(format: "prefill          %.1f tokens/s", Statistics.median(prefillRates)))
+    Output.line(String(format: "decode           %.2f tokens/s", decodeRate))
+    Output.line(String(format: "weights/token    %.1f MB", bytes / 1e6))
+    Output.line(String(format: "effective        %.2f GB/s", effective))
+    Output.line(
+      String(
+        format: "triad bandwidth  %.2f GB/s  -> decode at %.0f%% of it", bandwidth,
+        100 * effective / bandwidth))
+    Output.line("forward cost of T tokens relative to T = 1:")
+    for point in curve {
+      Output.line(String(format: "  T = %2d  %.2fx", point.tokens, point.relative))
+    }
+  }
+
+  /// Median time of a forward of T causal tokens after a 64-token prefix, over T = 1.
+  static func forwardCostCurve(model: LlamaModel, state: InferenceState, repeats: Int) throws
+    -> [(tokens: Int, relative: Double)]
+  {
+    let sizes = [1, 2, 4, 8, 16, 32, 64]
+    var medians: [Double] = []
+    try state.cache.truncate(to: 0)
+    let prefix = (0..<64).map { ($0 * 31 + 5) % model.config.vocabularySize }
+    try model.forward(
+      tokens: prefix, positions: Array(0..<64), plan: .causal(64), logitsFor: [], state: state)
+    try state.cache.commit(64)
+    for size in sizes {
+      let tokens = (0..<size).map { ($0 * 17 + 3) % model.config.vocabularySize }
+      var times: [Double] = []
+      for _ in 0..<max(repeats, 3) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try model.forward(
+          tokens: tokens, positions: Array(64..<(64 + size)), plan: .causal(size),
+          logitsFor: Array(0..<size), state: state)
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+      }
+      medians.append(Statistics.median(times))
+    }
+    return zip(sizes, medians).map { ($0, $1 / medians[0]) }
+  }
+}

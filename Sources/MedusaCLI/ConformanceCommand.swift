@@ -1,0 +1,151 @@
+import Foundation
+import Llama
+import Medusa
+import MedusaKernels
+
+/// `medusa conformance emit|check` (Docs/CONFORMANCE.md): write a reference file for a model and
+/// heads, or compare another backend's candidate file with one (exit 0 pass, 1 fail).
+enum ConformanceCommand {
+  static let usage = """
+    usage: medusa conformance emit --model DIR [--heads DIR] [--tree NAME|FILE ...]
+             [--prompts FILE] [--max-new-tokens N] [--ignore-eos] [--logits] [--threads N] --out FILE
+           medusa conformance check --reference FILE --candidate FILE [--near-tie R]
+             [--logits-atol A] [--logits-rtol R] [--strict]
+    """
+
+  /// Runs `emit` or `check`.
+  static func run(_ words: [String]) throws {
+    guard let command = words.first else { throw UsageError(usage) }
+    let rest = Array(words.dropFirst())
+    switch command {
+    case "emit": try emit(rest)
+    case "check": try check(rest)
+    default: throw UsageError("unknown conformance command '\(command)'\n\(usage)")
+    }
+  }
+
+  /// A failed check: `main` prints it and exits 1.
+  struct CheckFailed: Error, CustomStringConvertible {
+    let description: String
+  }
+
+  static func check(_ words: [String]) throws {
+    var arguments = try Arguments(words, flagNames: ["strict"])
+    guard let referencePath = arguments.string("reference"),
+      let candidatePath = arguments.string("candidate")
+    else { throw UsageError("give --reference FILE and --candidate FILE\n\(usage)") }
+    let nearTie = try arguments.string("near-tie").map { _ in
+      try arguments.double("near-tie", default: 0, in: 0...1)
+    }
+    let atol = try arguments.double("logits-atol", default: 1e-4, in: 0...1e6)
+    let rtol = try arguments.double("logits-rtol", default: 1e-4, in: 0...1e6)
+    let strict = arguments.flag("strict")
+    try arguments.finish()
+    let reference = try ConformanceFiles.readReference(path: referencePath)
+    let candidate = try ConformanceFiles.readCandidate(path: candidatePath)
+    Output.line(
+      "reference: \(referencePath) (\(reference.cases.count) cases, model \(reference.model.path))")
+    Output.line("candidate: \(candidatePath) (backend: \(candidate.backend))")
+    let report = ConformanceCheck.run(
+      reference: reference, candidate: candidate,
+      options: ConformanceCheck.Options(
+        nearTieRelative: nearTie, logitsAbsolute: Float(atol), logitsRelative: Float(rtol),
+        strict: strict))
+    Output.line(report.render())
+    guard report.passed else {
+      let failed = report.cases.filter { $0.status == .fail }.count
+      throw CheckFailed(description: "conformance check failed: \(failed) of \(report.cases.count) cases")
+    }
+  }
+
+  static func emit(_ words: [String]) throws {
+    let (treeNames, remaining) = try takeRepeated("tree", from: words)
+    var arguments = try Arguments(remaining, flagNames: ["ignore-eos", "logits"])
+    let modelURL = try ModelLocator.model(arguments.string("model"))
+    let headsURL = arguments.string("heads").map { URL(fileURLWithPath: $0) }
+      ?? modelURL.appendingPathComponent("medusa")
+    let promptsPath = arguments.string("prompts")
+    let maxNewTokens = try arguments.int("max-new-tokens", default: 40, in: 1...100_000)
+    let ignoreEOS = arguments.flag("ignore-eos")
+    let includeLogits = arguments.flag("logits")
+    let threads = try arguments.int(
+      "threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...256)
+    guard let out = arguments.string("out") else { throw UsageError("give --out FILE\n\(usage)") }
+    try arguments.finish()
+
+    let model = try LlamaModel(directory: modelURL)
+    let heads = try MedusaHeads.load(directory: headsURL, backbone: model.config)
+    let trees = try (treeNames.isEmpty ? ["mc_sim_7b_63"] : treeNames).map {
+      try TreeCommand.load($0, headCount: heads.headCount)
+    }
+    let prompts = try loadPrompts(promptsPath, modelURL: modelURL)
+    let stop = StopRule(
+      maxNewTokens: maxNewTokens, stopTokens: ignoreEOS ? [] : Set(model.config.eosTokenIDs))
+    let emitter = ConformanceEmitter(
+      model: model, heads: heads, modelPath: modelURL.path, headsPath: headsURL.path,
+      parallelism: Parallelism(threads: threads))
+    let reference = try emitter.emit(
+      trees: trees, prompts: prompts, stop: stop, includeLogits: includeLogits)
+    try ConformanceFiles.write(reference, path: out)
+    Output.line("wrote \(out): \(reference.cases.count) cases (\(prompts.count) prompts × \(trees.count) trees)")
+  }
+
+  /// Removes every `--name VALUE` / `--name=VALUE` from `words`, returning the values in order.
+  static func takeRepeated(_ name: String, from words: [String]) throws -> ([String], [String]) {
+    var values: [String] = []
+    var rest: [String] = []
+    var index = 0
+    while index < words.count {
+      let word = words[index]
+      if word == "--\(name)" {
+        guard index + 1 < words.count else { throw UsageError("--\(name) needs a value") }
+        values.append(words[index + 1])
+        index += 2
+        continue
+      }
+      if word.hasPrefix("--\(name)=") {
+        values.append(String(word.dropFirst(name.count + 3)))
+      } else {
+        rest.append(word)
+      }
+      index += 1
+    }
+    return (values, rest)
+  }
+
+  /// Prompts as token ids from `[[1, 2], ...]`, `{"prompts": [[...]]}` or a Golden backbone case
+  /// file (`{"cases": [{"prompt_ids": [...]}]}`); without a file, the Golden backbone cases of
+  /// a Golden model of the same folder name.
+  static func loadPrompts(_ path: String?, modelURL: URL) throws -> [[Int]] {
+    let url: URL
+    if let path {
+      url = URL(fileURLWithPath: path)
+    } else {
+      guard let root = ModelLocator.packageRoot() else {
+        throw UsageError("give --prompts FILE (a JSON array of token id arrays)")
+      }
+      url = root.appendingPathComponent(
+        "Golden/cases/backbone/\(modelURL.standardizedFileURL.lastPathComponent).json")
+      guard FileManager.default.fileExists(atPath: url.path) else {
+        throw UsageError("give --prompts FILE (a JSON array of token id arrays)")
+      }
+    }
+    let document = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
+    let items: [Any]
+    if let array = document as? [Any] {
+      items = array
+    } else if let object = document as? [String: Any], let prompts = object["prompts"] as? [Any] {
+      items = prompts
+    } else if let object = document as? [String: Any], let cases = object["cases"] as? [[String: Any]] {
+      items = cases.map { $0["prompt_ids"] ?? NSNull() }
+    } else {
+      throw UsageError("\(url.path): expected an array of prompts (arrays of token ids)")
+    }
+    return try items.enumerated().map { index, item in
+      guard let ids = item as? [Int], !ids.isEmpty, ids.allSatisfy({ $0 >= 0 }) else {
+        throw UsageError("\(url.path): prompt \(index) is not a non-empty array of token ids")
+      }
+      return ids
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Llama
+import Medusa
+import MedusaKernels
+import MedusaTokenizer
+
+/// `medusa generate`: decode after a prompt (token ids or text) with Medusa or
+/// autoregressively; stream text, print ids, or one JSON object with `--json` (the stable
+/// interface for other backends).
+enum GenerateCommand {
+  static let flags: Set<String> = ["json", "ignore-eos", "trace", "verify"]
+
+  static func run(_ words: [String]) throws {
+    var arguments = try Arguments(words, flagNames: flags)
+    let bundle = try ModelBundle.load(&arguments, needHeads: true)
+    let options = try DecodingOptions(&arguments, bundle: bundle)
+    let json = arguments.flag("json")
+    let trace = arguments.flag("trace")
+    let verify = arguments.flag("verify")
+    let prompt = try Prompt.ids(&arguments, tokenizer: bundle.tokenizer)
+    try arguments.finish()
+
+    let printer = TokenPrinter(tokenizer: json ? nil : bundle.tokenizer, idsOnly: prompt.text == nil)
+    let result: GenerationResult
+    switch options.decoder {
+    case .autoregressive:
+      let decoder = try AutoregressiveDecoder(
+        model: bundle.model, capacity: prompt.ids.count + options.stop.maxNewTokens,
+        parallelism: bundle.parallelism)
+      result = try decoder.generate(prompt: prompt.ids, stop: options.stop) {
+        if !json { printer.stream($0) }
+      }
+    case .medusa(let heads, let choices):
+      let decoder = try MedusaDecoder(
+        model: bundle.model, heads: heads, choices: choices,
+        capacity: prompt.ids.count + options.stop.maxNewTokens + choices.paths.count + 1,
+        parallelism: bundle.parallelism)
+      if verify {
+        let report = try MedusaSelfCheck.run(decoder: decoder, prompt: prompt.ids, stop: options.stop)
+        Output.error("medusa: verify: \(report)")
+      }
+      result = try decoder.generate(
+        prompt: prompt.ids, stop: options.stop, verification: options.verification,
+        recordSteps: json || trace
+      ) {
+        if !json { printer.stream($0) }
+      }
+      if trace {
+        for (index, step) in result.medusaSteps.enumerated() {
+          Output.error(TraceRenderer.render(step: step, index: index, tree: decoder.tree, printer: printer))
+        }
+      }
+    }
+    if json {
+      try Output.json(report(result, prompt: prompt.ids, options: options))
+    } else {
+      printer.finish()
+      Output.error(Summary.line(result))
+    }
+  }
+
+  /// The `--json` object: `output_ids`, `stats` and, for Medusa, `steps`.
+  static func report(_ result: GenerationResult, prompt: [Int], options: DecodingOptions)
+    -> [String: Any]
+  {
+    var object: [String: Any] = [
+      "output_ids": result.outputIDs,
+      "prompt_tokens": prompt.count,
+      "decoder": options.decoderName,
+      "stats": Summary.statistics(result),
+    ]
+    if case .medusa = options.decoder {
+      object["steps"] = result.medusaSteps.map { step -> [String: Any] in
+        [
+          "tree_candidates": step.treeCandidates,
+          "candidates": step.candidates,
+          "best_candidate": step.bestCandidate,
+          "accept_length": step.acceptLength,
+          "tokens": step.tokens,
+        ]
+      }
+    }
+    return object
+  }
+}

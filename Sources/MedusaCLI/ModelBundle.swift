@@ -1,0 +1,69 @@
+import Foundation
+import Llama
+import Medusa
+import MedusaKernels
+import MedusaTokenizer
+
+/// What a command needs to generate: the backbone, its Medusa heads and tokenizer when the
+/// folder has them, and the tree. Heads come from `--heads DIR`, else `MODEL/medusa/`, else a
+/// full Medusa-2 checkpoint in the model folder itself.
+struct ModelBundle {
+  let model: LlamaModel
+  let heads: MedusaHeads?
+  let tokenizer: Tokenizer?
+  let choices: MedusaChoices?
+  let parallelism: Parallelism
+
+  /// Loads from `--model`, `--heads`, `--tree` and `--threads`.
+  static func load(_ arguments: inout Arguments, needHeads: Bool) throws -> ModelBundle {
+    let modelURL = try ModelLocator.model(arguments.string("model"))
+    let headsPath = arguments.string("heads")
+    let treeName = arguments.string("tree") ?? "mc_sim_7b_63"
+    let threads = try arguments.int(
+      "threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...256)
+    let model = try LlamaModel(
+      directory: modelURL, ignoredPrefixes: [MedusaHeads.fullCheckpointPrefix])
+    var heads: MedusaHeads? = nil
+    if let headsPath {
+      heads = try MedusaHeads.load(
+        directory: URL(fileURLWithPath: headsPath), backbone: model.config)
+    } else if needHeads {
+      let nested = modelURL.appendingPathComponent("medusa")
+      heads = try? MedusaHeads.load(
+        directory: FileManager.default.fileExists(atPath: nested.path) ? nested : modelURL,
+        backbone: model.config)
+    }
+    for note in heads?.notes ?? [] { Output.error("medusa: note: \(note)") }
+    var choices: MedusaChoices? = nil
+    if let heads {
+      choices = try Self.tree(treeName, headCount: heads.headCount)
+    }
+    let tokenizerURL = modelURL.appendingPathComponent("tokenizer.json")
+    let tokenizer =
+      FileManager.default.fileExists(atPath: tokenizerURL.path)
+      ? try Tokenizer(url: modelURL) : nil
+    return ModelBundle(
+      model: model, heads: heads, tokenizer: tokenizer, choices: choices,
+      parallelism: Parallelism(threads: threads))
+  }
+
+  /// A published tree by name, or a JSON file of index paths.
+  static func tree(_ nameOrPath: String, headCount: Int) throws -> MedusaChoices {
+    if let published = try MedusaChoices.published(nameOrPath, headCount: headCount) {
+      return published
+    }
+    guard FileManager.default.fileExists(atPath: nameOrPath) else {
+      throw UsageError(
+        "--tree '\(nameOrPath)' is neither a published tree (\(PublishedTrees.names.joined(separator: ", "))) nor a file"
+      )
+    }
+    return try MedusaChoices(contentsOfFile: nameOrPath, headCount: headCount)
+  }
+
+  /// The stop tokens of the model (config + generation config + tokenizer).
+  var stopTokens: Set<Int> {
+    var tokens = Set(model.config.eosTokenIDs)
+    if tokens.isEmpty, let eos = tokenizer?.eosTokenID { tokens.insert(eos) }
+    return tokens
+  }
+}

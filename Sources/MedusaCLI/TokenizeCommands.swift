@@ -1,0 +1,154 @@
+import Foundation
+import MedusaTokenizer
+
+/// `medusa tokenize --tokenizer PATH [--no-special] TEXT`: ids and pieces for a human.
+/// `medusa tokenize --tokenizer PATH --jsonl [--no-special]`: one JSON string per stdin line in,
+/// one JSON array of ids per line out (`--no-special`: no template tokens such as BOS).
+enum TokenizeCommand {
+  /// Runs the subcommand with the words after `tokenize`.
+  static func run(_ words: [String]) throws {
+    var arguments = try Arguments(words, flagNames: ["jsonl", "no-special"])
+    let tokenizer = try TokenizerFiles.load(&arguments)
+    let addSpecial = !arguments.flag("no-special")
+    let jsonl = arguments.flag("jsonl")
+    try arguments.finish()
+    if jsonl {
+      guard arguments.positionals.isEmpty else {
+        throw UsageError("--jsonl reads stdin; do not also give TEXT")
+      }
+      try JSONLines.forEachLine { line, number in
+        guard let text = try JSONLines.parse(line, number) as? String else { throw UsageError("stdin line \(number): expected a JSON string") }
+        let ids = try tokenizer.encode(text, addSpecialTokens: addSpecial)
+        return "[" + ids.map(String.init).joined(separator: ",") + "]"
+      }
+      return
+    }
+    guard arguments.positionals.count == 1, let text = arguments.positionals.first else {
+      throw UsageError("usage: medusa tokenize --tokenizer PATH [--no-special] TEXT | --jsonl")
+    }
+    let ids = try tokenizer.encode(text, addSpecialTokens: addSpecial)
+    Output.line("\(ids.count) tokens")
+    for (index, id) in ids.enumerated() {
+      let piece = tokenizer.token(for: id) ?? "?"
+      let special = tokenizer.isSpecial(id) ? "  (special)" : ""
+      Output.line(
+        String(index).leftPadded(6) + String(id).leftPadded(8) + "  "
+          + JSONLines.quote(piece) + special)
+    }
+    Output.line("ids: [" + ids.map(String.init).joined(separator: ", ") + "]")
+  }
+}
+
+/// `medusa detokenize --tokenizer PATH --jsonl [--skip-special]`: one JSON array of ids per
+/// stdin line in, one JSON string per line out. Without `--jsonl`, the ids are the arguments
+/// and the text is printed as is.
+enum DetokenizeCommand {
+  /// Runs the subcommand with the words after `detokenize`.
+  static func run(_ words: [String]) throws {
+    var arguments = try Arguments(words, flagNames: ["jsonl", "skip-special"])
+    let tokenizer = try TokenizerFiles.load(&arguments)
+    let skip = arguments.flag("skip-special")
+    let jsonl = arguments.flag("jsonl")
+    try arguments.finish()
+    if jsonl {
+      guard arguments.positionals.isEmpty else {
+        throw UsageError("--jsonl reads stdin; do not also give ids")
+      }
+      try JSONLines.forEachLine { line, number in
+        guard let array = try JSONLines.parse(line, number) as? [Any] else {
+          throw UsageError("stdin line \(number): expected a JSON array of ids")
+        }
+        let ids = try array.map { element -> Int in
+          guard let value = element as? NSNumber, let id = Int(exactly: value.doubleValue)
+          else { throw UsageError("stdin line \(number): ids must be integers") }
+          return id
+        }
+        return JSONLines.quote(try tokenizer.decode(ids, skipSpecialTokens: skip))
+      }
+      return
+    }
+    let ids = try arguments.positionals.flatMap { $0.split(separator: ",") }.map { word in
+      guard let id = Int(word.trimmingCharacters(in: .whitespaces)) else {
+        throw UsageError("not a token id: '\(word)'")
+      }
+      return id
+    }
+    guard !ids.isEmpty else {
+      throw UsageError("usage: medusa detokenize --tokenizer PATH [--skip-special] ID... | --jsonl")
+    }
+    Output.line(try tokenizer.decode(ids, skipSpecialTokens: skip))
+  }
+}
+
+/// Finding the tokenizer named by `--tokenizer`.
+enum TokenizerFiles {
+  /// Loads `--tokenizer PATH` (a tokenizer.json or a folder with one).
+  static func load(_ arguments: inout Arguments) throws -> Tokenizer {
+    guard let path = arguments.string("tokenizer") else {
+      throw UsageError("--tokenizer PATH is required (a tokenizer.json or a model folder)")
+    }
+    return try Tokenizer(url: URL(fileURLWithPath: path))
+  }
+}
+
+/// Line-by-line JSON on stdin and stdout.
+enum JSONLines {
+  /// Calls `transform` with every non-blank stdin line (bytes, 1-based number) and writes its
+  /// results, one per line, to stdout in batches.
+  static func forEachLine(_ transform: (Data, Int) throws -> String) throws {
+    let input = FileHandle.standardInput.readDataToEndOfFile()
+    var output = ""
+    var number = 0
+    for line in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+      number += 1
+      if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+      do {
+        output += try transform(Data(line), number) + "\n"
+      } catch {
+        Output.write(output)
+        if error is UsageError { throw error }
+        throw UsageError("stdin line \(number): \(error)")
+      }
+      if output.utf8.count > 1 << 16 {
+        Output.write(output)
+        output = ""
+      }
+    }
+    Output.write(output)
+  }
+
+  /// One line of JSON (a top-level string is allowed), with a readable error.
+  static func parse(_ line: Data, _ number: Int) throws -> Any {
+    do {
+      return try JSONSerialization.jsonObject(with: line, options: .fragmentsAllowed)
+    } catch {
+      let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+      throw UsageError("stdin line \(number): invalid JSON: \(detail ?? "\(error)")")
+    }
+  }
+
+  /// `text` as a JSON string literal (non-ASCII written as UTF-8, controls escaped).
+  static func quote(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+        out += "\\u" + String(scalar.value, radix: 16).leftPadded(4, with: "0")
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out + "\""
+  }
+}
+
+extension String {
+  /// The string right-aligned in `width` columns.
+  fileprivate func leftPadded(_ width: Int, with pad: Character = " ") -> String {
+    String(repeating: pad, count: max(0, width - count)) + self
+  }
+}
