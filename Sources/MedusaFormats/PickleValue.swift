@@ -1,0 +1,98 @@
+/// The only values the restricted unpickler can build: those of a torch tensor state dict.
+indirect enum PickleValue {
+  /// Python `None`.
+  case none
+  /// Python `bool`.
+  case bool(Bool)
+  /// Python `int` (within 64 bits).
+  case int(Int)
+  /// Python `str`.
+  case string(String)
+  /// Python `tuple`.
+  case tuple([PickleValue])
+  /// Python `dict` or `collections.OrderedDict` (a reference: SETITEM mutates it in place).
+  case dict(PickleDict)
+  /// One of the allow-listed globals.
+  case global(PickleGlobal)
+  /// A storage reference made by BINPERSID.
+  case storage(PickleStorage)
+  /// A tensor made by `_rebuild_tensor_v2` (or `_rebuild_parameter`).
+  case tensor(PickleTensor)
+
+  /// A short name of the value's kind, for error messages.
+  var kind: String {
+    switch self {
+    case .none: "None"
+    case .bool: "bool"
+    case .int: "int"
+    case .string: "str"
+    case .tuple: "tuple"
+    case .dict: "dict"
+    case .global(let g): g.rawValue
+    case .storage: "storage"
+    case .tensor: "tensor"
+    }
+  }
+}
+
+/// The globals the unpickler will resolve; anything else is refused by name.
+enum PickleGlobal: String {
+  /// `collections.OrderedDict`, callable with no arguments.
+  case orderedDict = "collections.OrderedDict"
+  /// `torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks[, metadata])`.
+  case rebuildTensor = "torch._utils._rebuild_tensor_v2"
+  /// `torch._utils._rebuild_parameter(tensor, requires_grad, hooks)`.
+  case rebuildParameter = "torch._utils._rebuild_parameter"
+  /// The float32 storage type.
+  case floatStorage = "torch.FloatStorage"
+  /// The float16 storage type.
+  case halfStorage = "torch.HalfStorage"
+  /// The bfloat16 storage type.
+  case bfloat16Storage = "torch.BFloat16Storage"
+
+  /// The element type of a storage type, or nil for the callables.
+  var storageDType: TensorDType? {
+    switch self {
+    case .floatStorage: .f32
+    case .halfStorage: .f16
+    case .bfloat16Storage: .bf16
+    case .orderedDict, .rebuildTensor, .rebuildParameter: nil
+    }
+  }
+}
+
+/// A dict under construction, in insertion order, with string keys.
+final class PickleDict {
+  /// The items in insertion order.
+  private(set) var items: [(key: String, value: PickleValue)] = []
+  private var keys = Set<String>()
+
+  /// Adds an item; returns false if the key was already present.
+  func insert(_ key: String, _ value: PickleValue) -> Bool {
+    guard keys.insert(key).inserted else { return false }
+    items.append((key, value))
+    return true
+  }
+}
+
+/// A storage as named by torch's persistent id `("storage", type, key, location, numel)`.
+struct PickleStorage {
+  /// The element type, from the storage type.
+  let dtype: TensorDType
+  /// The name of the blob, `data/<key>` in the archive.
+  let key: String
+  /// The number of elements in the storage.
+  let count: Int
+}
+
+/// A tensor view of a storage, as `_rebuild_tensor_v2` receives it (not yet validated).
+struct PickleTensor {
+  /// The storage it views.
+  let storage: PickleStorage
+  /// Offset of the first element, in elements.
+  let offset: Int
+  /// The dimensions.
+  let shape: [Int]
+  /// The strides, in elements.
+  let stride: [Int]
+}
