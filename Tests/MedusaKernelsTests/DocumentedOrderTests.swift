@@ -1,0 +1,138 @@
+import MedusaKernels
+import XCTest
+
+/// Re-implements the documented operation orders with plain scalar `Float` code, as another
+/// backend would from the doc comments, and requires the fast kernels to match it bit for bit.
+final class DocumentedOrderTests: XCTestCase {
+  /// The fixed-order dot product of the ``Kernels`` documentation, one scalar at a time.
+  private func documentedDot(_ x: [Float], _ w: [Float]) -> Float {
+    let n = x.count
+    let m = n - n % 8
+    var acc = [Float](repeating: 0, count: 8)
+    for c in stride(from: 0, to: m, by: 8) {
+      for i in 0..<8 { acc[i] = acc[i] + x[c + i] * w[c + i] }
+    }
+    let h = (0..<4).map { acc[$0] + acc[$0 + 4] }
+    let q = [h[0] + h[2], h[1] + h[3]]
+    var s = q[0] + q[1]
+    for j in m..<n { s = s + x[j] * w[j] }
+    return s
+  }
+
+  /// The documented `exp` algorithm in scalar `Float`.
+  private func documentedExp(_ x: Float) -> Float {
+    if x.isNaN { return x }
+    if x > 88.72283935546875 { return .infinity }
+    if x < -104 { return 0 }
+    let n = (x * 1.44269504088896341).rounded(.toNearestOrEven)
+    let r = (x - n * 0.693359375) - n * -2.12194440e-4
+    var p: Float = 1.9875691500e-4
+    p = p * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    let e = (p * (r * r) + r) + 1
+    let k = Int(n)
+    let half = k >> 1
+    return (e * Float(sign: .plus, exponent: half, significand: 1))
+      * Float(sign: .plus, exponent: k - half, significand: 1)
+  }
+
+  func testLinearFollowsTheDocumentedOrder() {
+    var random = TestRandom(seed: 50)
+    for type in [WeightType.f32, .f16, .bf16] {
+      for columns in [3, 8, 67, 200] {
+        let rows = 9
+        let tokens = 6
+        let weights = TestWeights(rows: rows, columns: columns, type: type, random: &random)
+        let bias = random.floats(rows)
+        let x = random.floats(tokens * columns)
+        var y = [Float](repeating: .nan, count: tokens * rows)
+        Kernels.linear(
+          x, tokens: tokens, weight: weights.matrix, bias: bias, into: &y,
+          parallelism: Parallelism(threads: 2))
+        for o in 0..<rows {
+          let w = (0..<columns).map {
+            ReferenceKernels.element(weights.matrix, row: o, column: $0)
+          }
+          for t in 0..<tokens {
+            let expected =
+              documentedDot(Array(x[(t * columns)..<((t + 1) * columns)]), w) + bias[o]
+            XCTAssertEqual(y[t * rows + o].bitPattern, expected.bitPattern, "\(type) \(columns)")
+          }
+        }
+      }
+    }
+  }
+
+  func testExpFollowsTheDocumentedAlgorithm() {
+    var random = TestRandom(seed: 51)
+    let specials: [Float] = [0, -0.0, 1, -1, 88.72, -87.5, -103.9, 89, -105, 0.34657359]
+    for x in specials + (0..<50_000).map({ _ in random.float(110) }) {
+      XCTAssertEqual(Kernels.exp(x).bitPattern, documentedExp(x).bitPattern, "x = \(x)")
+    }
+  }
+
+  func testAttentionFollowsTheDocumentedOrder() {
+    var random = TestRandom(seed: 52)
+    let (heads, kvHeads, d, rowCount) = (4, 2, 19, 12)
+    let keys = random.floats(rowCount * kvHeads * d, scale: 2)
+    let values = random.floats(rowCount * kvHeads * d)
+    let lists = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [4, 2, 9], [7]]
+    var offsets = [0]
+    for list in lists { offsets.append(offsets[offsets.count - 1] + list.count) }
+    let visible = VisibleRows(offsets: offsets, rows: lists.flatMap { $0 })
+    let queries = random.floats(lists.count * heads * d, scale: 2)
+    let scale: Float = 0.3
+    var scratch = [Float](repeating: 0, count: 2 * visible.maxRowsPerQuery)
+    var out = [Float](repeating: .nan, count: queries.count)
+    Kernels.attention(
+      queries: queries, keys: keys, values: values, visible: visible, heads: heads,
+      kvHeads: kvHeads, headDimension: d, scale: scale, scratch: &scratch, into: &out,
+      parallelism: Parallelism(threads: 2))
+    for (q, rows) in lists.enumerated() {
+      for h in 0..<heads {
+        let g = h / (heads / kvHeads)
+        let query = Array(queries[((q * heads + h) * d)..<((q * heads + h + 1) * d)])
+        let key = { (r: Int) in Array(keys[((r * kvHeads + g) * d)..<((r * kvHeads + g + 1) * d)]) }
+        let s = rows.map { documentedDot(query, key($0)) * scale }
+        let m = s.reduce(-Float.infinity) { max($0, $1) }
+        let p = s.map { documentedExp($0 - m) }
+        let sum = p.reduce(0, +)
+        var o = [Float](repeating: 0, count: d)
+        for (j, r) in rows.enumerated() {
+          for i in 0..<d { o[i] = o[i] + p[j] * values[(r * kvHeads + g) * d + i] }
+        }
+        for i in 0..<d {
+          XCTAssertEqual(
+            out[(q * heads + h) * d + i].bitPattern, (o[i] / sum).bitPattern, "q \(q) h \(h)")
+        }
+      }
+    }
+  }
+
+  func testElementwiseKernelsFollowTheDocumentedOrder() {
+    var random = TestRandom(seed: 53)
+    let d = 45
+    let x = random.floats(d, scale: 4)
+    let w = random.floats(d)
+    var y = [Float](repeating: .nan, count: d)
+    Kernels.rmsNorm(x, tokens: 1, dimension: d, weight: w, epsilon: 1e-5, into: &y)
+    let r = 1 / (documentedDot(x, x) / Float(d) + 1e-5).squareRoot()
+    XCTAssertEqual(y.map(\.bitPattern), (0..<d).map { ((x[$0] * r) * w[$0]).bitPattern })
+
+    let gate = random.floats(d, scale: 20)
+    Kernels.swiGLU(gate: gate, up: w, count: d, into: &y)
+    XCTAssertEqual(
+      y.map(\.bitPattern),
+      (0..<d).map { ((gate[$0] / (1 + documentedExp(-gate[$0]))) * w[$0]).bitPattern })
+
+    var probabilities = x
+    Kernels.softmax(&probabilities, count: d)
+    let m = x.reduce(-Float.infinity) { max($0, $1) }
+    let p = x.map { documentedExp($0 - m) }
+    let sum = Float(p.reduce(0.0) { $0 + Double($1) })
+    XCTAssertEqual(probabilities.map(\.bitPattern), p.map { ($0 / sum).bitPattern })
+  }
+}

@@ -1,0 +1,155 @@
+import MedusaKernels
+import XCTest
+
+final class LinearTests: XCTestCase {
+  private let types: [WeightType] = [.f32, .f16, .bf16]
+
+  func testMatchesReferenceOnOddShapes() {
+    var random = TestRandom(seed: 1)
+    let shapes = [(rows: 1, columns: 1), (5, 7), (37, 67), (64, 256), (13, 259)]
+    for type in types {
+      for (rows, columns) in shapes {
+        let weights = TestWeights(rows: rows, columns: columns, type: type, random: &random)
+        let bias = random.floats(rows)
+        for tokens in [1, 3, 4, 6, 9] {
+          let x = random.floats(tokens * columns)
+          for withBias in [false, true] {
+            var fast = [Float](repeating: .nan, count: tokens * rows)
+            var naive = fast
+            bias.withUnsafeBufferPointer { b in
+              let biasPointer = withBias ? b.baseAddress : nil
+              Kernels.linear(
+                x, tokens: tokens, weight: weights.matrix, bias: biasPointer, into: &fast,
+                parallelism: Parallelism(threads: 2))
+              ReferenceKernels.linear(
+                x, tokens: tokens, weight: weights.matrix, bias: biasPointer, into: &naive)
+            }
+            // Inputs and weights are in [-1, 1): the rounding error of a Float sum of n terms
+            // is below n * 2^-24 * sum |x w| <= n^2 * 6e-8; 1e-6 * columns is far above it.
+            assertClose(
+              fast, naive, absolute: 1e-6 * Float(columns), "\(type) \(rows)x\(columns) T=\(tokens)"
+            )
+          }
+        }
+      }
+    }
+  }
+
+  /// Each token's result is bitwise the same whether it runs alone or at any place in a batch
+  /// of 1...64 tokens, with one or two threads.
+  func testBatchInvarianceBitwise() {
+    var random = TestRandom(seed: 2)
+    for type in types {
+      for (rows, columns) in [(37, 67), (22, 136)] {
+        let weights = TestWeights(rows: rows, columns: columns, type: type, random: &random)
+        let bias = random.floats(rows)
+        let pool = random.floats(64 * columns)
+        var single = [Float]()
+        bias.withUnsafeBufferPointer { b in
+          for t in 0..<64 {
+            var y = [Float](repeating: .nan, count: rows)
+            Kernels.linear(
+              Array(pool[(t * columns)..<((t + 1) * columns)]), tokens: 1, weight: weights.matrix,
+              bias: b.baseAddress, into: &y, parallelism: .serial)
+            single += y
+          }
+          for threads in [1, 2] {
+            for tokens in 1...64 {
+              let start = (tokens * 7) % 64
+              let order = (0..<tokens).map { (start + $0) % 64 }
+              let x = order.flatMap { pool[($0 * columns)..<(($0 + 1) * columns)] }
+              var y = [Float](repeating: .nan, count: tokens * rows)
+              Kernels.linear(
+                x, tokens: tokens, weight: weights.matrix, bias: b.baseAddress, into: &y,
+                parallelism: Parallelism(threads: threads))
+              for (position, token) in order.enumerated() {
+                assertBitwiseEqual(
+                  y[(position * rows)..<((position + 1) * rows)],
+                  single[(token * rows)..<((token + 1) * rows)],
+                  "\(type) T=\(tokens) threads=\(threads) position=\(position)")
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  func testWidenRowIsExact() {
+    var random = TestRandom(seed: 3)
+    for type in types {
+      let weights = TestWeights(rows: 3, columns: 21, type: type, random: &random)
+      var row = [Float](repeating: 0, count: 21)
+      weights.matrix.widenRow(2, into: &row)
+      let expected = (0..<21).map { ReferenceKernels.element(weights.matrix, row: 2, column: $0) }
+      assertBitwiseEqual(row[...], expected[...], "\(type)")
+    }
+  }
+
+  func testWeightTypeByteWidth() {
+    XCTAssertEqual(WeightType.f32.byteWidth, 4)
+    XCTAssertEqual(WeightType.f16.byteWidth, 2)
+    XCTAssertEqual(WeightType.bf16.byteWidth, 2)
+  }
+}
+
+final class LinearProjectionsTests: XCTestCase {
+  /// The fused call gives bitwise the results of separate calls.
+  func testFusedProjectionsMatchSeparateCalls() {
+    var random = TestRandom(seed: 4)
+    let columns = 67
+    let shapes: [(Int, WeightType, Bool)] = [
+      (37, .f16, true), (5, .f32, false), (130, .bf16, true),
+    ]
+    let weights = shapes.map {
+      TestWeights(rows: $0.0, columns: columns, type: $0.1, random: &random)
+    }
+    let biases = shapes.map { random.floats($0.0) }
+    for tokens in [1, 3, 8] {
+      let x = random.floats(tokens * columns)
+      var fused = shapes.map { [Float](repeating: .nan, count: tokens * $0.0) }
+      var separate = fused
+      for threads in [1, 2] {
+        for i in shapes.indices {
+          biases[i].withUnsafeBufferPointer { b in
+            Kernels.linear(
+              x, tokens: tokens, weight: weights[i].matrix,
+              bias: shapes[i].2 ? b.baseAddress : nil, into: &separate[i],
+              parallelism: .serial)
+          }
+        }
+        withProjections(weights, biases, shapes.map(\.2), &fused) { projections in
+          Kernels.linear(
+            x, tokens: tokens, projections: projections,
+            parallelism: Parallelism(threads: threads))
+        }
+        for i in shapes.indices {
+          assertBitwiseEqual(fused[i][...], separate[i][...], "projection \(i) T=\(tokens)")
+        }
+      }
+    }
+  }
+
+  private func withProjections(
+    _ weights: [TestWeights], _ biases: [[Float]], _ useBias: [Bool], _ outputs: inout [[Float]],
+    _ body: ([LinearProjection]) -> Void
+  ) {
+    let biasPointers = biases.map { bias -> UnsafeMutablePointer<Float> in
+      let p = UnsafeMutablePointer<Float>.allocate(capacity: bias.count)
+      p.initialize(from: bias, count: bias.count)
+      return p
+    }
+    let outputPointers = outputs.map { UnsafeMutablePointer<Float>.allocate(capacity: $0.count) }
+    let projections = weights.indices.map {
+      LinearProjection(
+        weight: weights[$0].matrix, bias: useBias[$0] ? UnsafePointer(biasPointers[$0]) : nil,
+        output: outputPointers[$0])
+    }
+    body(projections)
+    for i in outputs.indices {
+      outputs[i] = Array(UnsafeBufferPointer(start: outputPointers[i], count: outputs[i].count))
+      outputPointers[i].deallocate()
+      biasPointers[i].deallocate()
+    }
+  }
+}
