@@ -63,9 +63,13 @@ extension LlamaModel {
     Kernels.rmsNorm(
       state.residual.base, tokens: count, dimension: hidden, weight: layer.inputNorm.base,
       epsilon: config.rmsNormEpsilon, into: state.normed.base)
-    Self.linear(state.normed, count, layer.queryProjection, layer.queryBias, state.queries, parallelism)
-    Self.linear(state.normed, count, layer.keyProjection, layer.keyBias, state.newKeys, parallelism)
-    Self.linear(state.normed, count, layer.valueProjection, layer.valueBias, state.newValues, parallelism)
+    Kernels.linear(
+      state.normed.base, tokens: count,
+      projections: [
+        Self.projection(layer.queryProjection, layer.queryBias, state.queries),
+        Self.projection(layer.keyProjection, layer.keyBias, state.newKeys),
+        Self.projection(layer.valueProjection, layer.valueBias, state.newValues),
+      ], parallelism: parallelism)
     Kernels.applyRotary(
       state.queries.base, tokens: count, heads: config.headCount,
       headDimension: config.headDimension, cos: state.cosines.base, sin: state.sines.base)
@@ -89,13 +93,25 @@ extension LlamaModel {
     Kernels.rmsNorm(
       state.residual.base, tokens: count, dimension: hidden, weight: layer.postAttentionNorm.base,
       epsilon: config.rmsNormEpsilon, into: state.normed.base)
-    Self.linear(state.normed, count, layer.gateProjection, layer.gateBias, state.gate, parallelism)
-    Self.linear(state.normed, count, layer.upProjection, layer.upBias, state.up, parallelism)
+    Kernels.linear(
+      state.normed.base, tokens: count,
+      projections: [
+        Self.projection(layer.gateProjection, layer.gateBias, state.gate),
+        Self.projection(layer.upProjection, layer.upBias, state.up),
+      ], parallelism: parallelism)
     Kernels.swiGLU(
       gate: state.gate.base, up: state.up.base, count: count * config.intermediateSize,
       into: state.activated.base)
     Self.linear(state.activated, count, layer.downProjection, layer.downBias, state.projected, parallelism)
     Kernels.add(state.residual.base, state.projected.base, count: count * hidden, into: state.residual.base)
+  }
+
+  /// One projection of a fused call: q/k/v (and gate/up) share their input, so one fan-out
+  /// runs them together; each output is bitwise what a separate call gives.
+  private static func projection(_ weight: WeightMatrix, _ bias: FloatBuffer?, _ output: FloatBuffer)
+    -> LinearProjection
+  {
+    LinearProjection(weight: weight, bias: bias.map { UnsafePointer($0.base) }, output: output.base)
   }
 
   /// `output = input · Wᵀ (+ bias)` for `count` tokens.
