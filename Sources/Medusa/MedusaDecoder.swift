@@ -76,11 +76,16 @@ public final class MedusaDecoder {
       let step = try self.step(
         baseLogits: baseLogits, verification: verification, recordLogits: recordLogits)
       if recordLogits { result.outputLogits += step.logits }
-      if recordSteps { result.medusaSteps.append(step.record) }
       result.steps += 1
       let before = result.outputIDs.count
       let done = stop.append(step.record.tokens, to: &result.outputIDs)
-      onTokens(Array(result.outputIDs[before...]))
+      let appended = Array(result.outputIDs[before...])
+      if recordSteps {
+        var record = step.record
+        record.tokens = appended
+        result.medusaSteps.append(record)
+      }
+      onTokens(appended)
       if done { break }
       baseLogits = step.nextBaseLogits
     }

@@ -9,7 +9,8 @@ public struct MedusaStepRecord: Sendable, Equatable {
   public var bestCandidate: Int
   /// How many tokens after the root were accepted.
   public var acceptLength: Int
-  /// The tokens appended to the output by this step (before the stop rule cut them).
+  /// The tokens this step appended to the output: the accepted path (root included), cut
+  /// by the stop rule at an EOS or at the token limit.
   public var tokens: [Int]
 
   /// A step record.

@@ -3,22 +3,24 @@ import Llama
 import Medusa
 import MedusaKernels
 
-/// `medusa bench --model DIR`: prefill and decode speed, weight bytes per token, effective
-/// bandwidth against this machine's measured triad bandwidth, and the cost of one forward
-/// of T tokens relative to T = 1 (the cost of verifying a tree of T candidates).
+/// `medusa bench [--model DIR]`: prefill and decode speed, weight bytes per token, effective
+/// bandwidth against this machine's measured triad bandwidth, the cost of one forward of T
+/// tokens relative to T = 1 (the cost of verifying a tree of T candidates), and, when the
+/// model has Medusa heads, AR against Medusa on several trees (``BenchMedusa``).
 enum BenchCommand {
   static func run(_ words: [String]) throws {
-    var arguments = try Arguments(words, flagNames: ["json"])
-    let modelURL = try ModelLocator.model(arguments.string("model"))
-    let threads = try arguments.int(
-      "threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...256)
+    var arguments = try Arguments(words, flagNames: ["json", "no-medusa"])
+    let bundle = try ModelBundle.load(&arguments, needHeads: true)
     let tokens = try arguments.int("tokens", default: 32, in: 2...4096)
     let repeats = try arguments.int("repeats", default: 3, in: 1...100)
     let json = arguments.flag("json")
+    let skipMedusa = arguments.flag("no-medusa")
     try arguments.finish()
 
-    let model = try LlamaModel(directory: modelURL)
-    let parallelism = Parallelism(threads: threads)
+    let model = bundle.model
+    let modelURL = model.directory
+    let parallelism = bundle.parallelism
+    let threads = parallelism.threads
     let bandwidth = BandwidthProbe.triad(threads: threads)
     let bytes = Double(model.weightBytesPerForward)
     let prompt = (0..<64).map { ($0 * 7919 + 13) % model.config.vocabularySize }
@@ -37,8 +39,26 @@ enum BenchCommand {
     let effective = bytes * decodeRate / 1e9
     let curve = try forwardCostCurve(model: model, state: decoder.state, repeats: repeats)
 
+    var medusaLines: [String] = []
+    var medusaJSON: [[String: Any]] = []
+    if let heads = bundle.heads, !skipMedusa {
+      let prompts = try BenchMedusa.prompts(bundle: bundle)
+      let trees = try BenchMedusa.defaultTrees(bundle: bundle, headCount: heads.headCount)
+      let measured = try BenchMedusa.run(
+        bundle: bundle, heads: heads, trees: trees, prompts: prompts, newTokens: tokens * 2,
+        repeats: repeats)
+      medusaLines = BenchMedusa.table(arTokensPerSecond: measured.arTokensPerSecond, rows: measured.rows)
+      medusaJSON = measured.rows.map {
+        [
+          "tree": $0.tree, "nodes": $0.nodes, "tokens_per_step": $0.tokensPerStep,
+          "tokens_per_second": $0.tokensPerSecond,
+          "speedup": $0.tokensPerSecond / max(measured.arTokensPerSecond, 1e-9),
+        ]
+      }
+    }
     if json {
       try Output.json([
+        "medusa": medusaJSON,
         "model": modelURL.path, "threads": threads,
         "prefill_tokens_per_second": Statistics.median(prefillRates),
         "decode_tokens_per_second": decodeRate,
@@ -63,6 +83,11 @@ enum BenchCommand {
     Output.line("forward cost of T tokens relative to T = 1:")
     for point in curve {
       Output.line(String(format: "  T = %2d  %.2fx", point.tokens, point.relative))
+    }
+    if !medusaLines.isEmpty {
+      Output.line("")
+      Output.line("AR vs Medusa greedy (medians over prompts and repeats, same run):")
+      for line in medusaLines { Output.line(line) }
     }
   }
 

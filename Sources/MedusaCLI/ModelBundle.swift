@@ -6,7 +6,9 @@ import MedusaTokenizer
 
 /// What a command needs to generate: the backbone, its Medusa heads and tokenizer when the
 /// folder has them, and the tree. Heads come from `--heads DIR`, else `MODEL/medusa/`, else a
-/// full Medusa-2 checkpoint in the model folder itself.
+/// full Medusa-2 checkpoint in the model folder itself. The tree is `--tree`, else the
+/// `medusa_choices.json` beside the heads (a tree chosen for those heads, e.g. by
+/// `medusa tree --auto`), else `mc_sim_7b_63`.
 struct ModelBundle {
   let model: LlamaModel
   let heads: MedusaHeads?
@@ -18,24 +20,27 @@ struct ModelBundle {
   static func load(_ arguments: inout Arguments, needHeads: Bool) throws -> ModelBundle {
     let modelURL = try ModelLocator.model(arguments.string("model"))
     let headsPath = arguments.string("heads")
-    let treeName = arguments.string("tree") ?? "mc_sim_7b_63"
+    let treeOption = arguments.string("tree")
     let threads = try arguments.int(
       "threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...256)
     let model = try LlamaModel(
       directory: modelURL, ignoredPrefixes: [MedusaHeads.fullCheckpointPrefix])
     var heads: MedusaHeads? = nil
+    var headsURL = modelURL
     if let headsPath {
-      heads = try MedusaHeads.load(
-        directory: URL(fileURLWithPath: headsPath), backbone: model.config)
+      headsURL = URL(fileURLWithPath: headsPath)
+      heads = try MedusaHeads.load(directory: headsURL, backbone: model.config)
     } else if needHeads {
       let nested = modelURL.appendingPathComponent("medusa")
-      heads = try? MedusaHeads.load(
-        directory: FileManager.default.fileExists(atPath: nested.path) ? nested : modelURL,
-        backbone: model.config)
+      headsURL = FileManager.default.fileExists(atPath: nested.path) ? nested : modelURL
+      heads = try? MedusaHeads.load(directory: headsURL, backbone: model.config)
     }
     for note in heads?.notes ?? [] { Output.error("medusa: note: \(note)") }
     var choices: MedusaChoices? = nil
     if let heads {
+      let shipped = headsURL.appendingPathComponent("medusa_choices.json").path
+      let treeName =
+        treeOption ?? (FileManager.default.fileExists(atPath: shipped) ? shipped : "mc_sim_7b_63")
       choices = try Self.tree(treeName, headCount: heads.headCount)
     }
     let tokenizerURL = modelURL.appendingPathComponent("tokenizer.json")
