@@ -10,10 +10,10 @@ let cpu: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
 let cpu: [SwiftSetting] = []
 #endif
 
-// The kernels are optimized in debug builds too, so that `swift test` (debug) runs the
-// same bits at a usable speed. Optimization never changes results here (no FMA contraction,
-// fixed reduction orders).
-let kernelSettings: [SwiftSetting] = cpu + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+// The library modules are optimized in debug builds too, so that `swift test` (debug) runs
+// at a usable speed. Optimization never changes results here (no FMA contraction, fixed
+// reduction orders, no fast-math), and overflow and bounds checks stay on.
+let optimized: [SwiftSetting] = cpu + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
   name: "swift-medusa",
@@ -25,12 +25,13 @@ let package = Package(
     .library(name: "MedusaTokenizer", targets: ["MedusaTokenizer"]),
   ],
   targets: [
-    .target(name: "MedusaKernels", swiftSettings: kernelSettings),
-    .target(name: "MedusaFormats", swiftSettings: cpu),
-    .target(name: "MedusaTokenizer", swiftSettings: cpu),
-    .target(name: "Llama", dependencies: ["MedusaKernels", "MedusaFormats"], swiftSettings: cpu),
+    .target(name: "MedusaKernels", swiftSettings: optimized),
+    .target(name: "MedusaFormats", swiftSettings: optimized),
+    .target(name: "MedusaTokenizer", swiftSettings: optimized),
+    .target(name: "Llama", dependencies: ["MedusaKernels", "MedusaFormats"], swiftSettings: optimized),
     .target(
-      name: "Medusa", dependencies: ["Llama", "MedusaKernels", "MedusaFormats"], swiftSettings: cpu),
+      name: "Medusa", dependencies: ["Llama", "MedusaKernels", "MedusaFormats"],
+      swiftSettings: optimized),
     .executableTarget(
       name: "MedusaCLI",
       dependencies: ["Medusa", "Llama", "MedusaTokenizer", "MedusaFormats", "MedusaKernels"],

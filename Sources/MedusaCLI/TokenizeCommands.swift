@@ -17,7 +17,9 @@ enum TokenizeCommand {
         throw UsageError("--jsonl reads stdin; do not also give TEXT")
       }
       try JSONLines.forEachLine { line, number in
-        guard let text = try JSONLines.parse(line, number) as? String else { throw UsageError("stdin line \(number): expected a JSON string") }
+        guard let text = try JSONLines.parse(line, number) as? String else {
+          throw UsageError("stdin line \(number): expected a JSON string")
+        }
         let ids = try tokenizer.encode(text, addSpecialTokens: addSpecial)
         return "[" + ids.map(String.init).joined(separator: ",") + "]"
       }
@@ -27,13 +29,14 @@ enum TokenizeCommand {
       throw UsageError("usage: medusa tokenize --tokenizer PATH [--no-special] TEXT | --jsonl")
     }
     let ids = try tokenizer.encode(text, addSpecialTokens: addSpecial)
-    Output.line("\(ids.count) tokens")
+    Output.line("\(ids.count) tokens (index, id, vocabulary piece, its text alone)")
     for (index, id) in ids.enumerated() {
       let piece = tokenizer.token(for: id) ?? "?"
+      let text = try tokenizer.decode([id])
       let special = tokenizer.isSpecial(id) ? "  (special)" : ""
       Output.line(
         String(index).leftPadded(6) + String(id).leftPadded(8) + "  "
-          + JSONLines.quote(piece) + special)
+          + JSONLines.quote(piece).padded(24) + " " + JSONLines.quote(text) + special)
     }
     Output.line("ids: [" + ids.map(String.init).joined(separator: ", ") + "]")
   }
@@ -147,6 +150,11 @@ enum JSONLines {
 }
 
 extension String {
+  /// The string left-aligned in `width` columns.
+  fileprivate func padded(_ width: Int) -> String {
+    self + String(repeating: " ", count: max(0, width - count))
+  }
+
   /// The string right-aligned in `width` columns.
   fileprivate func leftPadded(_ width: Int, with pad: Character = " ") -> String {
     String(repeating: pad, count: max(0, width - count)) + self
