@@ -17,7 +17,8 @@ extension LlamaModel {
   ) throws(LlamaError) {
     let count = tokens.count
     let cache = state.cache
-    try validate(tokens: tokens, positions: positions, plan: plan, logitsFor: logitsFor, state: state)
+    try validate(
+      tokens: tokens, positions: positions, plan: plan, logitsFor: logitsFor, state: state)
     let visible = Self.visibleRows(plan: plan, committed: cache.length)
     let parallelism = state.parallelism
     let hidden = config.hiddenSize
@@ -87,8 +88,10 @@ extension LlamaModel {
       kvHeads: config.keyValueHeadCount, headDimension: config.headDimension,
       scale: 1 / Float(config.headDimension).squareRoot(), scratch: state.attentionScratch.base,
       into: state.attended.base, parallelism: parallelism)
-    Self.linear(state.attended, count, layer.outputProjection, layer.outputBias, state.projected, parallelism)
-    Kernels.add(state.residual.base, state.projected.base, count: count * hidden, into: state.residual.base)
+    Self.linear(
+      state.attended, count, layer.outputProjection, layer.outputBias, state.projected, parallelism)
+    Kernels.add(
+      state.residual.base, state.projected.base, count: count * hidden, into: state.residual.base)
 
     Kernels.rmsNorm(
       state.residual.base, tokens: count, dimension: hidden, weight: layer.postAttentionNorm.base,
@@ -102,13 +105,17 @@ extension LlamaModel {
     Kernels.swiGLU(
       gate: state.gate.base, up: state.up.base, count: count * config.intermediateSize,
       into: state.activated.base)
-    Self.linear(state.activated, count, layer.downProjection, layer.downBias, state.projected, parallelism)
-    Kernels.add(state.residual.base, state.projected.base, count: count * hidden, into: state.residual.base)
+    Self.linear(
+      state.activated, count, layer.downProjection, layer.downBias, state.projected, parallelism)
+    Kernels.add(
+      state.residual.base, state.projected.base, count: count * hidden, into: state.residual.base)
   }
 
   /// One projection of a fused call: q/k/v (and gate/up) share their input, so one fan-out
   /// runs them together; each output is bitwise what a separate call gives.
-  private static func projection(_ weight: WeightMatrix, _ bias: FloatBuffer?, _ output: FloatBuffer)
+  private static func projection(
+    _ weight: WeightMatrix, _ bias: FloatBuffer?, _ output: FloatBuffer
+  )
     -> LinearProjection
   {
     LinearProjection(weight: weight, bias: bias.map { UnsafePointer($0.base) }, output: output.base)
@@ -116,7 +123,8 @@ extension LlamaModel {
 
   /// `output = input · Wᵀ (+ bias)` for `count` tokens.
   private static func linear(
-    _ input: FloatBuffer, _ count: Int, _ weight: WeightMatrix, _ bias: FloatBuffer?, _ output: FloatBuffer,
+    _ input: FloatBuffer, _ count: Int, _ weight: WeightMatrix, _ bias: FloatBuffer?,
+    _ output: FloatBuffer,
     _ parallelism: Parallelism
   ) {
     Kernels.linear(

@@ -108,10 +108,12 @@ public struct LlamaConfig: Sendable, Equatable {
     mlpBias = try fields.bool("mlp_bias", default: false)
     slidingWindow = nil
     if family == .mistral || family == .qwen2, fields.has("sliding_window") {
-      let useWindow = family == .qwen2 ? try fields.bool("use_sliding_window", default: false) : true
+      let useWindow =
+        family == .qwen2 ? try fields.bool("use_sliding_window", default: false) : true
       if useWindow { slidingWindow = try fields.int("sliding_window", in: 1...Int(Int32.max)) }
     }
-    bosTokenID = fields.has("bos_token_id") ? try fields.int("bos_token_id", in: 0...Int(Int32.max)) : nil
+    bosTokenID =
+      fields.has("bos_token_id") ? try fields.int("bos_token_id", in: 0...Int(Int32.max)) : nil
     eosTokenIDs = try fields.intList("eos_token_id")
   }
 }

@@ -30,6 +30,7 @@ public enum LlamaError: Error, CustomStringConvertible, Equatable {
   /// The safetensors layer rejected a file.
   case checkpoint(String)
 
+  /// One line naming what is wrong and where.
   public var description: String {
     switch self {
     case .unreadableConfig(let file, let reason):

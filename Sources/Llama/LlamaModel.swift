@@ -27,7 +27,8 @@ public final class LlamaModel: @unchecked Sendable {
     } catch {
       throw .checkpoint(error.description)
     }
-    try self.init(config: config, store: store, directory: directory, ignoredPrefixes: ignoredPrefixes)
+    try self.init(
+      config: config, store: store, directory: directory, ignoredPrefixes: ignoredPrefixes)
   }
 
   /// Builds a model from an already opened checkpoint.
@@ -48,7 +49,8 @@ public final class LlamaModel: @unchecked Sendable {
   /// Bytes of weights one forward pass reads (all matrices once; the embedding rows read are
   /// negligible and not counted, except when the head is tied to it).
   public var weightBytesPerForward: Int {
-    var total = weights.languageModelHead.rows * weights.languageModelHead.columns
+    var total =
+      weights.languageModelHead.rows * weights.languageModelHead.columns
       * weights.languageModelHead.type.byteWidth
     for layer in weights.layers {
       for matrix in [

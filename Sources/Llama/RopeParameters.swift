@@ -51,7 +51,8 @@ public struct RopeParameters: Sendable, Equatable {
     case "llama3":
       let context = try scaling.double(
         "original_max_position_embeddings",
-        default: Double(try fields.int("max_position_embeddings", default: 2048, in: 1...(1 << 30))))
+        default: Double(try fields.int("max_position_embeddings", default: 2048, in: 1...(1 << 30)))
+      )
       let scale = Llama3Scaling(
         factor: try scaling.double("factor"),
         lowFrequencyFactor: try scaling.double("low_freq_factor"),

@@ -89,7 +89,9 @@ public final class MedusaDecoder {
       if done { break }
       baseLogits = step.nextBaseLogits
     }
-    if recordLogits { result.outputLogits = Array(result.outputLogits.prefix(result.outputIDs.count)) }
+    if recordLogits {
+      result.outputLogits = Array(result.outputLogits.prefix(result.outputIDs.count))
+    }
     result.decodeSeconds = Clock.now() - decodeStart
     return result
   }
@@ -122,7 +124,9 @@ public final class MedusaDecoder {
       baseToken = Sampling.nucleusToken(
         logits: baseLogits, temperature: temperature, topP: topP, using: &random)
     }
-    let headTopK = headLogits.map { Kernels.topK($0.base, count: heads.vocabularySize, k: MedusaChoices.topK) }
+    let headTopK = headLogits.map {
+      Kernels.topK($0.base, count: heads.vocabularySize, k: MedusaChoices.topK)
+    }
     let candidates: Candidates
     do {
       candidates = try Candidates(baseToken: baseToken, headTopK: headTopK, buffers: tree)

@@ -14,13 +14,15 @@ public enum MedusaError: Error, CustomStringConvertible, Equatable {
   /// A tree that failed validation.
   case tree(String)
 
+  /// One line naming what is wrong and where.
   public var description: String {
     switch self {
     case .noHeads(let directory):
       return
         "\(directory): no Medusa heads (medusa_lm_head.safetensors, medusa_lm_head.pt or medusa_head.* tensors)"
     case .malformedHeads(let origin, let reason): return "\(origin): \(reason)"
-    case .headsMismatch(let origin, let reason): return "\(origin): heads do not fit the model: \(reason)"
+    case .headsMismatch(let origin, let reason):
+      return "\(origin): heads do not fit the model: \(reason)"
     case .invalidOption(let reason): return reason
     case .backbone(let message): return message
     case .tree(let message): return message

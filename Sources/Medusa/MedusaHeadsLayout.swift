@@ -25,11 +25,13 @@ struct MedusaHeadsLayout: Equatable {
     var blockLayers: [Int: Set<Int>] = [:]
     var biasLayers: [Int: Set<Int>] = [:]
     for name in names where name.hasPrefix(prefix) {
-      let parts = name.dropFirst(prefix.count).split(separator: ".", omittingEmptySubsequences: false)
+      let parts = name.dropFirst(prefix.count).split(
+        separator: ".", omittingEmptySubsequences: false)
       guard parts.count >= 3, let head = Int(parts[0]), let layer = Int(parts[1]), head >= 0,
         layer >= 0, head < 1024, layer < 1024
       else {
-        throw .malformedHeads(origin: origin, reason: "tensor '\(name)' is not a Medusa head tensor")
+        throw .malformedHeads(
+          origin: origin, reason: "tensor '\(name)' is not a Medusa head tensor")
       }
       switch parts.dropFirst(2).joined(separator: ".") {
       case "weight":
@@ -40,11 +42,14 @@ struct MedusaHeadsLayout: Equatable {
       case "linear.weight": blockLayers[head, default: []].insert(layer)
       case "linear.bias": biasLayers[head, default: []].insert(layer)
       default:
-        throw .malformedHeads(origin: origin, reason: "tensor '\(name)' is not a Medusa head tensor")
+        throw .malformedHeads(
+          origin: origin, reason: "tensor '\(name)' is not a Medusa head tensor")
       }
     }
     headCount = projectionLayer.count
-    guard headCount > 0 else { throw .malformedHeads(origin: origin, reason: "no head projections") }
+    guard headCount > 0 else {
+      throw .malformedHeads(origin: origin, reason: "no head projections")
+    }
     guard Set(projectionLayer.keys) == Set(0..<headCount),
       Set(blockLayers.keys).isSubset(of: 0..<headCount)
     else {
@@ -60,12 +65,14 @@ struct MedusaHeadsLayout: Equatable {
       }
       let blocks = blockLayers[head] ?? []
       guard biasLayers[head] ?? [] == blocks else {
-        throw .malformedHeads(origin: origin, reason: "head \(head): ResBlock weights and biases differ")
+        throw .malformedHeads(
+          origin: origin, reason: "head \(head): ResBlock weights and biases differ")
       }
       if blocks == Set(0..<layerCount) { continue }
       guard layerCount > 1, blocks == [0] else {
         throw .malformedHeads(
-          origin: origin, reason: "head \(head): ResBlocks \(blocks.sorted()) for \(layerCount) layers")
+          origin: origin,
+          reason: "head \(head): ResBlocks \(blocks.sorted()) for \(layerCount) layers")
       }
       sharedResBlock = true
     }

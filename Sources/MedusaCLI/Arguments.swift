@@ -69,7 +69,8 @@ struct Arguments {
   {
     guard let text = string(name) else { return defaultValue }
     guard let value = Int(text), range.contains(value) else {
-      throw UsageError("--\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+      throw UsageError(
+        "--\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
     }
     return value
   }
@@ -80,7 +81,8 @@ struct Arguments {
   {
     guard let text = string(name) else { return defaultValue }
     guard let value = Double(text), value.isFinite, range.contains(value) else {
-      throw UsageError("--\(name) must be a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+      throw UsageError(
+        "--\(name) must be a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
     }
     return value
   }

@@ -47,7 +47,8 @@ enum BenchCommand {
       let measured = try BenchMedusa.run(
         bundle: bundle, heads: heads, trees: trees, prompts: prompts, newTokens: tokens * 2,
         repeats: repeats)
-      medusaLines = BenchMedusa.table(arTokensPerSecond: measured.arTokensPerSecond, rows: measured.rows)
+      medusaLines = BenchMedusa.table(
+        arTokensPerSecond: measured.arTokensPerSecond, rows: measured.rows)
       medusaJSON = measured.rows.map {
         [
           "tree": $0.tree, "nodes": $0.nodes, "tokens_per_step": $0.tokensPerStep,

@@ -18,19 +18,28 @@ enum BenchMedusa {
   /// The trees compared by default: the heads' own tree if shipped, three published ones, a
   /// chain and two small trees (small trees suit CPUs, where a forward of T tokens costs
   /// more than on a GPU).
-  static func defaultTrees(bundle: ModelBundle, headCount: Int) throws -> [(String, MedusaChoices)] {
+  static func defaultTrees(bundle: ModelBundle, headCount: Int) throws -> [(String, MedusaChoices)]
+  {
     var trees: [(String, MedusaChoices)] = []
     if let shipped = bundle.choices { trees.append(("default", shipped)) }
     for name in ["mc_sim_7b_63", "vicuna_7b_stage2", "zephyr_stage2"] {
-      if let tree = try MedusaChoices.published(name, headCount: headCount) { trees.append((name, tree)) }
+      if let tree = try MedusaChoices.published(name, headCount: headCount) {
+        trees.append((name, tree))
+      }
     }
     let depth = min(headCount, 3)
     let chain = (1...depth).map { [Int](repeating: 0, count: $0) }
     trees.append(("chain-\(depth)", try MedusaChoices(paths: chain, headCount: headCount)))
     trees.append(("small-4", try MedusaChoices(paths: [[0], [1], [0, 0]], headCount: headCount)))
-    trees.append(("small-8", try MedusaChoices(
-      paths: [[0], [1], [2], [0, 0], [0, 1], [1, 0], [0, 0, 0]].filter { $0.count <= headCount },
-      headCount: headCount)))
+    trees.append(
+      (
+        "small-8",
+        try MedusaChoices(
+          paths: [[0], [1], [2], [0, 0], [0, 1], [1, 0], [0, 0, 0]].filter {
+            $0.count <= headCount
+          },
+          headCount: headCount)
+      ))
     return trees
   }
 
@@ -44,7 +53,9 @@ enum BenchMedusa {
   static func prompts(bundle: ModelBundle) throws -> [[Int]] {
     if let tokenizer = bundle.tokenizer { return try texts.map { try tokenizer.encode($0) } }
     let vocabulary = bundle.model.config.vocabularySize
-    return (0..<4).map { index in (0..<(8 + 8 * index)).map { ($0 * 7919 + 13 * index + 1) % vocabulary } }
+    return (0..<4).map { index in
+      (0..<(8 + 8 * index)).map { ($0 * 7919 + 13 * index + 1) % vocabulary }
+    }
   }
 
   /// Runs AR and every tree on `prompts`; returns the AR rate and one row per tree.
@@ -88,12 +99,15 @@ enum BenchMedusa {
   static func table(arTokensPerSecond: Double, rows: [Row]) -> [String] {
     var lines = [
       "decoder / tree          nodes  tokens/step  tokens/s  speedup",
-      String(format: "%-22@  %5d  %11.2f  %8.1f  %6.2fx", "autoregressive" as NSString, 1, 1.0, arTokensPerSecond, 1.0),
+      String(
+        format: "%-22@  %5d  %11.2f  %8.1f  %6.2fx", "autoregressive" as NSString, 1, 1.0,
+        arTokensPerSecond, 1.0),
     ]
     for row in rows {
       lines.append(
         String(
-          format: "%-22@  %5d  %11.2f  %8.1f  %6.2fx", ("medusa " + row.tree) as NSString, row.nodes,
+          format: "%-22@  %5d  %11.2f  %8.1f  %6.2fx", ("medusa " + row.tree) as NSString,
+          row.nodes,
           row.tokensPerStep, row.tokensPerSecond,
           arTokensPerSecond > 0 ? row.tokensPerSecond / arTokensPerSecond : 0))
     }

@@ -34,8 +34,9 @@ enum ConformanceCommand {
     guard let referencePath = arguments.string("reference"),
       let candidatePath = arguments.string("candidate")
     else { throw UsageError("give --reference FILE and --candidate FILE\n\(usage)") }
-    let nearTie = try arguments.string("near-tie").map { _ in
-      try arguments.double("near-tie", default: 0, in: 0...1)
+    var nearTie: Double? = nil
+    if arguments.string("near-tie") != nil {
+      nearTie = try arguments.double("near-tie", default: 0, in: 0...1)
     }
     let atol = try arguments.double("logits-atol", default: 1e-4, in: 0...1e6)
     let rtol = try arguments.double("logits-rtol", default: 1e-4, in: 0...1e6)
@@ -54,15 +55,19 @@ enum ConformanceCommand {
     Output.line(report.render())
     guard report.passed else {
       let failed = report.cases.filter { $0.status == .fail }.count
-      throw CheckFailed(description: "conformance check failed: \(failed) of \(report.cases.count) cases")
+      throw CheckFailed(
+        description: "conformance check failed: \(failed) of \(report.cases.count) cases")
     }
   }
 
   static func emit(_ words: [String]) throws {
     let (treeNames, remaining) = try takeRepeated("tree", from: words)
     var arguments = try Arguments(remaining, flagNames: ["ignore-eos", "logits"])
-    let modelURL = try ModelLocator.model(arguments.string("model"))
-    let headsURL = arguments.string("heads").map { URL(fileURLWithPath: $0) }
+    let modelArgument = arguments.string("model")
+    let modelURL = try ModelLocator.model(modelArgument)
+    let headsArgument = arguments.string("heads")
+    let headsURL =
+      headsArgument.map { URL(fileURLWithPath: $0) }
       ?? modelURL.appendingPathComponent("medusa")
     let promptsPath = arguments.string("prompts")
     let maxNewTokens = try arguments.int("max-new-tokens", default: 40, in: 1...100_000)
@@ -82,12 +87,15 @@ enum ConformanceCommand {
     let stop = StopRule(
       maxNewTokens: maxNewTokens, stopTokens: ignoreEOS ? [] : Set(model.config.eosTokenIDs))
     let emitter = ConformanceEmitter(
-      model: model, heads: heads, modelPath: modelURL.path, headsPath: headsURL.path,
+      model: model, heads: heads, modelPath: modelArgument ?? modelURL.path,
+      headsPath: headsArgument ?? modelArgument.map { $0 + "/medusa" } ?? headsURL.path,
       parallelism: Parallelism(threads: threads))
     let reference = try emitter.emit(
       trees: trees, prompts: prompts, stop: stop, includeLogits: includeLogits)
     try ConformanceFiles.write(reference, path: out)
-    Output.line("wrote \(out): \(reference.cases.count) cases (\(prompts.count) prompts × \(trees.count) trees)")
+    Output.line(
+      "wrote \(out): \(reference.cases.count) cases (\(prompts.count) prompts × \(trees.count) trees)"
+    )
   }
 
   /// Removes every `--name VALUE` / `--name=VALUE` from `words`, returning the values in order.
@@ -136,7 +144,9 @@ enum ConformanceCommand {
       items = array
     } else if let object = document as? [String: Any], let prompts = object["prompts"] as? [Any] {
       items = prompts
-    } else if let object = document as? [String: Any], let cases = object["cases"] as? [[String: Any]] {
+    } else if let object = document as? [String: Any],
+      let cases = object["cases"] as? [[String: Any]]
+    {
       items = cases.map { $0["prompt_ids"] ?? NSNull() }
     } else {
       throw UsageError("\(url.path): expected an array of prompts (arrays of token ids)")

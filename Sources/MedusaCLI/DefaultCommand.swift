@@ -40,14 +40,23 @@ enum DefaultCommand {
     let arRate = Summary.tokensPerSecond(slow)
     let histogram = Summary.histogram(fast).enumerated().map { "\($0.offset):\($0.element)" }
     Output.line("")
-    Output.line("Medusa   \(fast.outputIDs.count) tokens in \(fast.steps) steps, "
-      + String(format: "%.2f tokens/step, mean accept length %.2f", Double(fast.outputIDs.count) / Double(max(fast.steps, 1)), Summary.meanAcceptLength(fast)))
+    Output.line(
+      "Medusa   \(fast.outputIDs.count) tokens in \(fast.steps) steps, "
+        + String(
+          format: "%.2f tokens/step, mean accept length %.2f",
+          Double(fast.outputIDs.count) / Double(max(fast.steps, 1)), Summary.meanAcceptLength(fast))
+    )
     Output.line("         accept lengths " + histogram.joined(separator: " "))
     Output.line(String(format: "         %.1f tokens/s", medusaRate))
     Output.line(String(format: "AR       %d tokens, %.1f tokens/s", slow.outputIDs.count, arRate))
-    Output.line(String(format: "speedup  %.2fx (Medusa vs autoregressive, same run)", arRate > 0 ? medusaRate / arRate : 0))
+    Output.line(
+      String(
+        format: "speedup  %.2fx (Medusa vs autoregressive, same run)",
+        arRate > 0 ? medusaRate / arRate : 0))
     if case .greedy = options.verification {
-      Output.line("lossless " + (fast.outputIDs == slow.outputIDs ? "yes: identical tokens" : "NO: outputs differ"))
+      Output.line(
+        "lossless "
+          + (fast.outputIDs == slow.outputIDs ? "yes: identical tokens" : "NO: outputs differ"))
     }
   }
 }

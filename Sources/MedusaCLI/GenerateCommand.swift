@@ -20,7 +20,8 @@ enum GenerateCommand {
     let prompt = try Prompt.ids(&arguments, tokenizer: bundle.tokenizer)
     try arguments.finish()
 
-    let printer = TokenPrinter(tokenizer: json ? nil : bundle.tokenizer, idsOnly: prompt.text == nil)
+    let printer = TokenPrinter(
+      tokenizer: json ? nil : bundle.tokenizer, idsOnly: prompt.text == nil)
     let result: GenerationResult
     switch options.decoder {
     case .autoregressive:
@@ -36,7 +37,8 @@ enum GenerateCommand {
         capacity: prompt.ids.count + options.stop.maxNewTokens + choices.paths.count + 1,
         parallelism: bundle.parallelism)
       if verify {
-        let report = try MedusaSelfCheck.run(decoder: decoder, prompt: prompt.ids, stop: options.stop)
+        let report = try MedusaSelfCheck.run(
+          decoder: decoder, prompt: prompt.ids, stop: options.stop)
         Output.error("medusa: verify: \(report)")
       }
       result = try decoder.generate(
@@ -47,7 +49,8 @@ enum GenerateCommand {
       }
       if trace {
         for (index, step) in result.medusaSteps.enumerated() {
-          Output.error(TraceRenderer.render(step: step, index: index, tree: decoder.tree, printer: printer))
+          Output.error(
+            TraceRenderer.render(step: step, index: index, tree: decoder.tree, printer: printer))
         }
       }
     }

@@ -48,7 +48,8 @@ final class BadInputTests: XCTestCase {
     XCTAssertThrowsError(try LlamaModel(directory: url)) { error in
       XCTAssertEqual(
         error as? LlamaError,
-        .unsupportedModelType(file: url.appendingPathComponent("config.json").path, modelType: "gpt2"))
+        .unsupportedModelType(
+          file: url.appendingPathComponent("config.json").path, modelType: "gpt2"))
       XCTAssertTrue("\(error)".contains("gpt2"))
     }
   }
@@ -92,9 +93,11 @@ final class BadInputTests: XCTestCase {
 
   func testExtraTensorIsNamed() throws {
     let (config, tensors) = try baseline()
-    let url = try folder(config: config, tensors: tensors + [("stray.weight", .f32, [1], [0, 0, 0, 0])])
+    let url = try folder(
+      config: config, tensors: tensors + [("stray.weight", .f32, [1], [0, 0, 0, 0])])
     XCTAssertThrowsError(try LlamaModel(directory: url)) { error in
-      XCTAssertEqual(error as? LlamaError, .unexpectedTensors(names: ["stray.weight"], directory: url.path))
+      XCTAssertEqual(
+        error as? LlamaError, .unexpectedTensors(names: ["stray.weight"], directory: url.path))
     }
     XCTAssertNoThrow(try LlamaModel(directory: url, ignoredPrefixes: ["stray."]))
   }
@@ -118,7 +121,8 @@ final class BadInputTests: XCTestCase {
     }
     let integerURL = try folder(config: config, tensors: integer)
     XCTAssertThrowsError(try LlamaModel(directory: integerURL)) { error in
-      XCTAssertEqual(error as? LlamaError, .unsupportedDType(tensor: "model.norm.weight", dtype: "I32"))
+      XCTAssertEqual(
+        error as? LlamaError, .unsupportedDType(tensor: "model.norm.weight", dtype: "I32"))
     }
   }
 

@@ -81,8 +81,11 @@ final class MedusaHeadsLoadingTests: XCTestCase {
     defer { try? FileManager.default.removeItem(at: folder) }
     let zeros = [UInt8](repeating: 0, count: 4 * 64 * 64)
     try SafetensorsWriter.write(
-      [("0.0.linear.weight", .f32, [64, 64], zeros), ("0.0.linear.bias", .f32, [64], Array(zeros.prefix(256))),
-       ("0.1.weight", .f32, [64, 64], zeros), ("0.extra", .f32, [1], [0, 0, 0, 0])],
+      [
+        ("0.0.linear.weight", .f32, [64, 64], zeros),
+        ("0.0.linear.bias", .f32, [64], Array(zeros.prefix(256))),
+        ("0.1.weight", .f32, [64, 64], zeros), ("0.extra", .f32, [1], [0, 0, 0, 0]),
+      ],
       metadata: [:], to: folder.appendingPathComponent("medusa_lm_head.safetensors"))
     XCTAssertThrowsError(try MedusaHeads.load(directory: folder, backbone: model.config)) { error in
       XCTAssertTrue("\(error)".contains("'0.extra' is not a Medusa head tensor"), "\(error)")

@@ -22,7 +22,11 @@ final class MedusaLosslessTests: XCTestCase {
         trees.append((name, choices))
       }
     }
-    trees.append(("chain", try MedusaChoices(paths: [[0], [0, 0], [0, 0, 0], [0, 0, 0, 0]], headCount: headCount)))
+    trees.append(
+      (
+        "chain",
+        try MedusaChoices(paths: [[0], [0, 0], [0, 0, 0], [0, 0, 0, 0]], headCount: headCount)
+      ))
     trees.append(("three-node", try MedusaChoices(paths: [[0], [1]], headCount: headCount)))
     return trees
   }
@@ -71,7 +75,8 @@ final class MedusaLosslessTests: XCTestCase {
       let heads = try MedusaHeads.load(
         directory: Golden.model(name).appendingPathComponent("medusa"), backbone: model.config)
       let prompt = try Self.prompts(name)[2]
-      let choices = try XCTUnwrap(try MedusaChoices.published("mc_sim_7b_63", headCount: heads.headCount))
+      let choices = try XCTUnwrap(
+        try MedusaChoices.published("mc_sim_7b_63", headCount: heads.headCount))
       let decoder = try MedusaDecoder(
         model: model, heads: heads, choices: choices, capacity: prompt.count + 200)
       _ = try decoder.generate(prompt: prompt, stop: StopRule(maxNewTokens: 0, stopTokens: []))

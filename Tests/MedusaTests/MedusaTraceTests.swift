@@ -29,12 +29,14 @@ final class MedusaTraceTests: XCTestCase {
       var decoders: [String: MedusaDecoder] = [:]
       for item in try XCTUnwrap(reference["cases"] as? [[String: Any]]) {
         let treeName = try XCTUnwrap(item["tree"] as? String)
-        let decoder = try decoders[treeName] ?? {
-          let tree = try XCTUnwrap(trees[treeName] as? [String: Any])
-          let paths = try XCTUnwrap(tree["choices"] as? [[NSNumber]]).map { $0.map(\.intValue) }
-          let choices = try MedusaChoices(paths: paths, headCount: heads.headCount)
-          return try MedusaDecoder(model: model, heads: heads, choices: choices, capacity: 256)
-        }()
+        let decoder =
+          try decoders[treeName]
+          ?? {
+            let tree = try XCTUnwrap(trees[treeName] as? [String: Any])
+            let paths = try XCTUnwrap(tree["choices"] as? [[NSNumber]]).map { $0.map(\.intValue) }
+            let choices = try MedusaChoices(paths: paths, headCount: heads.headCount)
+            return try MedusaDecoder(model: model, heads: heads, choices: choices, capacity: 256)
+          }()
         decoders[treeName] = decoder
         let prompt = Golden.ints(item["prompt_ids"])
         let maxNewTokens = try XCTUnwrap(item["max_new_tokens"] as? Int)
@@ -52,7 +54,8 @@ final class MedusaTraceTests: XCTestCase {
           XCTAssertEqual(got.tokens, Golden.ints(want["tokens"]), "\(label) step \(index)")
           let gaps = Golden.floats(want["head_topk_gaps"]).prefix(decoder.tree.maxDepth)
           if gaps.allSatisfy({ $0 > Self.orderGap }) {
-            XCTAssertEqual(got.treeCandidates, Golden.ints(want["tree_candidates"]), "\(label) \(index)")
+            XCTAssertEqual(
+              got.treeCandidates, Golden.ints(want["tree_candidates"]), "\(label) \(index)")
             XCTAssertEqual(got.bestCandidate, want["best_candidate"] as? Int, "\(label) \(index)")
             orderCompared += 1
           }
