@@ -1,0 +1,146 @@
+import Foundation
+import Llama
+import Medusa
+import MedusaKernels
+import MedusaTokenizer
+
+#if canImport(Darwin)
+  import Darwin
+#elseif canImport(Glibc)
+  import Glibc
+#endif
+
+/// `medusa distill`: self-distillation data for Medusa-1 (paper §2.3.2). Every prompt of a JSONL
+/// file (`{"ids":[...]}` or `{"text":"..."}`, the latter through the model's tokenizer.json) is
+/// continued by the backbone (greedy, or sampled with `--temperature`; see ``Distiller``) and
+/// stored as one line of `OUT/sequences.jsonl` (``DistilledSequence``). Each line is written
+/// with one `write` and an `fsync`; a rerun counts the complete lines, drops a trailing partial
+/// line (an interrupted write) and continues with the next prompt, never duplicating one.
+enum DistillCommand {
+  static let usage = """
+    usage: medusa distill --model DIR --prompts FILE --out DIR [--max-new-tokens N]
+                          [--temperature T] [--seed S] [--ignore-eos] [--threads N]
+    """
+
+  static func run(_ words: [String]) throws {
+    var arguments = try Arguments(words, flagNames: ["ignore-eos"])
+    let modelURL = try ModelLocator.model(arguments.string("model"))
+    guard let promptsPath = arguments.string("prompts"), let outPath = arguments.string("out")
+    else {
+      throw UsageError(usage)
+    }
+    let maxNewTokens = try arguments.int("max-new-tokens", default: 128, in: 1...1_000_000)
+    let temperature = try arguments.double("temperature", default: 0, in: 0...100)
+    let seed = try arguments.int("seed", default: 0, in: 0...Int.max)
+    let threads = try arguments.int(
+      "threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
+    let ignoreEOS = arguments.flag("ignore-eos")
+    try arguments.finish()
+
+    let model = try LlamaModel(directory: modelURL)
+    let prompts = try readPrompts(URL(fileURLWithPath: promptsPath), model: model)
+    let out = URL(fileURLWithPath: outPath)
+    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    let file = out.appendingPathComponent(DistilledSequence.fileName)
+    let done = try completeLinesAfterRepair(file)
+    guard done <= prompts.count else {
+      throw UsageError(
+        "\(file.path) holds \(done) sequences, more than the \(prompts.count) prompts")
+    }
+    let longest = prompts.map(\.count).max() ?? 1
+    let distiller = try Distiller(
+      model: model, capacity: longest + maxNewTokens, temperature: temperature,
+      seed: UInt64(seed), parallelism: Parallelism(threads: threads))
+    let stop = StopRule(
+      maxNewTokens: maxNewTokens, stopTokens: ignoreEOS ? [] : Set(model.config.eosTokenIDs))
+    let handle = open(file.path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+    guard handle >= 0 else { throw UsageError("\(file.path): cannot open for appending") }
+    defer { close(handle) }
+    let start = Date()
+    var generated = 0
+    if done > 0 { Output.error("distill: resuming after \(done) complete sequences") }
+    for index in done..<prompts.count {
+      let output = try distiller.continuation(prompt: prompts[index], index: index, stop: stop)
+      let line = DistilledSequence(promptIDs: prompts[index], outputIDs: output).jsonLine + "\n"
+      try append(Array(line.utf8), to: handle, path: file.path)
+      generated += output.count
+      guard (index + 1) % max(1, prompts.count / 100) == 0 || index + 1 == prompts.count else {
+        continue
+      }
+      let seconds = Date().timeIntervalSince(start)
+      let rate = Double(generated) / max(seconds, 1e-9)
+      let eta = seconds / Double(index + 1 - done) * Double(prompts.count - index - 1)
+      FileHandle.standardError.write(
+        Data(
+          ("\rdistill \(index + 1)/\(prompts.count) prompts  \(generated) tokens  "
+            + String(format: "%.1f tokens/s", rate) + "  ETA \(TrainHeadsCommand.clock(eta))").utf8)
+      )
+    }
+    FileHandle.standardError.write(Data("\n".utf8))
+    Output.line("wrote \(prompts.count - done) sequences (\(generated) tokens) to \(file.path)")
+  }
+
+  /// The prompts as token ids, one per non-blank line.
+  static func readPrompts(_ url: URL, model: LlamaModel) throws -> [[Int]] {
+    let text = try String(contentsOf: url, encoding: .utf8)
+    var tokenizer: Tokenizer?
+    var prompts: [[Int]] = []
+    for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+    where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+      let place = "\(url.path) line \(number + 1)"
+      guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+      else { throw UsageError("\(place): not a JSON object") }
+      var ids: [Int]
+      if let numbers = object["ids"] as? [NSNumber] {
+        ids = numbers.map(\.intValue)
+      } else if let prompt = object["text"] as? String {
+        if tokenizer == nil {
+          let path = model.directory.appendingPathComponent("tokenizer.json")
+          guard FileManager.default.fileExists(atPath: path.path) else {
+            throw UsageError("\(place): a text prompt needs \(path.path); give \"ids\" instead")
+          }
+          tokenizer = try Tokenizer(url: path)
+        }
+        ids = try tokenizer?.encode(prompt) ?? []
+      } else {
+        throw UsageError("\(place): needs \"ids\" (token ids) or \"text\"")
+      }
+      guard !ids.isEmpty else { throw UsageError("\(place): empty prompt") }
+      if let bad = ids.first(where: { $0 < 0 || $0 >= model.config.vocabularySize }) {
+        throw UsageError("\(place): token id \(bad) outside 0..<\(model.config.vocabularySize)")
+      }
+      prompts.append(ids)
+    }
+    return prompts
+  }
+
+  /// The number of complete lines of `file` (0 if absent), after cutting off a trailing partial
+  /// line left by an interrupted run.
+  static func completeLinesAfterRepair(_ file: URL) throws -> Int {
+    guard let data = FileManager.default.contents(atPath: file.path), !data.isEmpty else {
+      return 0
+    }
+    let newline = UInt8(ascii: "\n")
+    let keep = (data.lastIndex(of: newline).map { $0 + 1 }) ?? 0
+    if keep < data.count {
+      guard truncate(file.path, off_t(keep)) == 0 else {
+        throw UsageError("\(file.path): cannot cut the partial last line")
+      }
+      Output.error("distill: dropped a partial last line of \(data.count - keep) bytes")
+    }
+    return data.prefix(keep).reduce(0) { $0 + ($1 == newline ? 1 : 0) }
+  }
+
+  /// Writes `bytes` with one `write` call (looping only on a short write) and `fsync`s.
+  static func append(_ bytes: [UInt8], to handle: Int32, path: String) throws {
+    var written = 0
+    while written < bytes.count {
+      let n = bytes.withUnsafeBytes {
+        write(handle, $0.baseAddress.map { $0 + written }, bytes.count - written)
+      }
+      guard n > 0 else { throw UsageError("\(path): write failed") }
+      written += n
+    }
+    guard fsync(handle) == 0 else { throw UsageError("\(path): fsync failed") }
+  }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Llama
+import Medusa
+import MedusaKernels
+
+/// `medusa train-heads`: Medusa-1 training (paper §2.2.1) of K heads on a frozen backbone from
+/// `DATA/sequences.jsonl` (written by `medusa distill`). The backbone's hidden states are
+/// computed once (``TrainingExamples``; `--cache FILE` keeps them on disk for later runs); then
+/// ``HeadTrainer`` steps with AdamW, warmup + cosine schedule and global-norm clipping. Progress
+/// (loss, top-1 accuracy per head over the last window, rows/s, ETA) goes to stderr;
+/// checkpoints (``HeadCheckpoint``) to `--out`.
+enum TrainHeadsCommand {
+  static let usage = """
+    usage: medusa train-heads --model DIR --data DIR --heads N --out DIR [--layers L]
+           [--steps S] [--batch ROWS] [--lr LR] [--warmup STEPS] [--weight-decay W]
+           [--max-grad-norm G] [--head-decay D] [--seed S] [--resume] [--save-every N]
+           [--log-every N] [--threads N] [--cache FILE]
+    """
+
+  static func run(_ words: [String]) throws {
+    var arguments = try Arguments(words, flagNames: ["resume"])
+    let modelURL = try ModelLocator.model(arguments.string("model"))
+    guard let dataPath = arguments.string("data"), let outPath = arguments.string("out") else {
+      throw UsageError(usage)
+    }
+    let heads = try arguments.int("heads", default: 4, in: 1...64)
+    let layers = try arguments.int("layers", default: 1, in: 0...64)
+    let steps = try arguments.int("steps", default: 1000, in: 1...100_000_000)
+    var options = HeadTrainingOptions(
+      steps: steps, batchRows: try arguments.int("batch", default: 256, in: 1...1_000_000),
+      learningRate: Float(try arguments.double("lr", default: 1e-3, in: 0...10)),
+      warmupSteps: try arguments.int("warmup", default: steps / 10, in: 0...steps),
+      weightDecay: Float(try arguments.double("weight-decay", default: 0, in: 0...10)),
+      maxGradientNorm: try arguments.double("max-grad-norm", default: 1, in: 0...1e9),
+      headDecay: Float(try arguments.double("head-decay", default: 1, in: 0...1)))
+    options.seed = UInt64(try arguments.int("seed", default: 0, in: 0...Int.max))
+    let resume = arguments.flag("resume")
+    let saveEvery = try arguments.int("save-every", default: max(1, steps / 10), in: 1...Int.max)
+    let logEvery = try arguments.int("log-every", default: max(1, steps / 100), in: 1...Int.max)
+    let threads = try arguments.int(
+      "threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
+    let cachePath = arguments.string("cache")
+    try arguments.finish()
+
+    let parallelism = Parallelism(threads: threads)
+    let model = try LlamaModel(directory: modelURL)
+    let config = model.config
+    let dataURL = URL(fileURLWithPath: dataPath).appendingPathComponent(DistilledSequence.fileName)
+    let sequences = try DistilledSequence.read(dataURL, vocabulary: config.vocabularySize)
+    let examples = try hiddenStates(
+      model: model, sequences: sequences, dataURL: dataURL, heads: heads, cache: cachePath,
+      parallelism: parallelism)
+    let shape = HeadShape(
+      heads: heads, layers: layers, hidden: config.hiddenSize, vocabulary: config.vocabularySize)
+    let trainer = try HeadTrainer(
+      shape: shape, options: options, examples: examples,
+      parameters: shape.initialParameters(languageModelHead: model.languageModelHead),
+      parallelism: parallelism)
+    let out = URL(fileURLWithPath: outPath)
+    if resume,
+      FileManager.default.fileExists(
+        atPath: out.appendingPathComponent(HeadCheckpoint.stateFile).path)
+    {
+      let step = try HeadCheckpoint.restore(trainer, from: out)
+      Output.error("resuming after step \(step)")
+    }
+    try loop(trainer, steps: steps, logEvery: logEvery, saveEvery: saveEvery) {
+      try HeadCheckpoint.save(trainer, to: out, baseModel: modelURL.path)
+    }
+    Output.line(
+      "wrote \(heads) heads to \(out.appendingPathComponent(HeadCheckpoint.headsFile).path)")
+  }
+
+  /// The training rows: read from `--cache FILE` when it was made from the same model, data
+  /// and head count (a fingerprint with an FNV-1a 64 hash of the data file), else computed by
+  /// the backbone and, with `--cache`, saved there.
+  static func hiddenStates(
+    model: LlamaModel, sequences: [DistilledSequence], dataURL: URL, heads: Int, cache: String?,
+    parallelism: Parallelism
+  ) throws -> TrainingExamples {
+    let start = Date()
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in try Data(contentsOf: dataURL) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    let fingerprint =
+      "model=\(model.directory.standardizedFileURL.path) heads=\(heads) "
+      + "data-fnv1a64=\(String(hash, radix: 16))"
+    let cacheURL = cache.map { URL(fileURLWithPath: $0) }
+    if let cacheURL,
+      let cached = try TrainingExamples.cached(
+        at: cacheURL, fingerprint: fingerprint, heads: heads, hiddenSize: model.config.hiddenSize)
+    {
+      Output.error("\(cached.rows) training rows from \(cacheURL.path)")
+      return cached
+    }
+    let examples = try TrainingExamples.build(
+      model: model, sequences: sequences, heads: heads, parallelism: parallelism
+    ) { done, total in
+      guard done % max(1, total / 20) == 0 || done == total else { return }
+      FileHandle.standardError.write(Data("\rhidden states \(done)/\(total) sequences".utf8))
+    }
+    Output.error(
+      String(
+        format: "\n%d training rows from %d sequences (%.1f s)", examples.rows, sequences.count,
+        Date().timeIntervalSince(start)))
+    if let cacheURL { try examples.write(to: cacheURL, fingerprint: fingerprint) }
+    return examples
+  }
+
+  /// Steps until `steps`, logging every `logEvery` steps and saving every `saveEvery` and at
+  /// the end.
+  static func loop(
+    _ trainer: HeadTrainer, steps: Int, logEvery: Int, saveEvery: Int, save: () throws -> Void
+  ) throws {
+    let heads = trainer.shape.heads
+    var correct = [Int](repeating: 0, count: heads)
+    var counted = [Int](repeating: 0, count: heads)
+    var lossSum = 0.0
+    var window = 0
+    let first = trainer.completedSteps
+    let start = Date()
+    while trainer.completedSteps < steps {
+      let report = trainer.step()
+      lossSum += report.loss
+      window += 1
+      for k in 0..<heads {
+        correct[k] += trainer.workspace.headCorrect(k)
+        counted[k] += trainer.workspace.headTargetCount(k)
+      }
+      let step = report.step
+      if step % logEvery == 0 || step == steps {
+        let seconds = Date().timeIntervalSince(start)
+        let rows = Double((step - first) * trainer.options.batchRows) / max(seconds, 1e-9)
+        let eta = seconds / Double(step - first) * Double(steps - step)
+        let accuracy = (0..<heads).map {
+          String(format: "%.3f", Double(correct[$0]) / Double(max(1, counted[$0])))
+        }
+        Output.error(
+          "step \(step)/\(steps)  "
+            + String(format: "loss %.4f", lossSum / Double(window))
+            + "  top-1 [\(accuracy.joined(separator: " "))]  "
+            + String(
+              format: "lr %.2e  |g| %.3f  %.0f rows/s", Double(report.learningRate),
+              report.gradientNorm, rows) + "  ETA \(clock(eta))")
+        correct = [Int](repeating: 0, count: heads)
+        counted = correct
+        lossSum = 0
+        window = 0
+      }
+      if step % saveEvery == 0 || step == steps { try save() }
+    }
+  }
+
+  /// `seconds` as `h:mm:ss` or `m:ss`.
+  static func clock(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "?" }
+    let s = Int(seconds.rounded())
+    return s >= 3600
+      ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+      : String(format: "%d:%02d", s / 60, s % 60)
+  }
+}
