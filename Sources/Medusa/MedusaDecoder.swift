@@ -69,7 +69,7 @@ public final class MedusaDecoder {
       throw .backbone(error.description)
     }
     var baseLogits = Array(state.logits(0))
-    computeHeadLogits(hidden: state.hiddenState(prompt.count - 1))
+    computeHeadLogits(hidden: state.hiddenState(state.tokenCount - 1))
     result.prefillSeconds = Clock.now() - start
     let decodeStart = Clock.now()
     while result.outputIDs.count < stop.maxNewTokens {
