@@ -10,7 +10,7 @@ enum ConformanceCommand {
     usage: medusa conformance emit --model DIR [--heads DIR] [--tree NAME|FILE ...]
              [--prompts FILE] [--max-new-tokens N] [--ignore-eos] [--logits] [--threads N] --out FILE
            medusa conformance check --reference FILE --candidate FILE [--near-tie R]
-             [--logits-atol A] [--logits-rtol R] [--strict]
+             [--logits-atol A] [--logits-rtol R] [--strict] [--json]
     """
 
   /// Runs `emit` or `check`.
@@ -30,7 +30,7 @@ enum ConformanceCommand {
   }
 
   static func check(_ words: [String]) throws {
-    var arguments = try Arguments(words, flagNames: ["strict"])
+    var arguments = try Arguments(words, flagNames: ["strict", "json"])
     guard let referencePath = arguments.string("reference"),
       let candidatePath = arguments.string("candidate")
     else { throw UsageError("give --reference FILE and --candidate FILE\n\(usage)") }
@@ -41,23 +41,67 @@ enum ConformanceCommand {
     let atol = try arguments.double("logits-atol", default: 1e-4, in: 0...1e6)
     let rtol = try arguments.double("logits-rtol", default: 1e-4, in: 0...1e6)
     let strict = arguments.flag("strict")
+    let json = arguments.flag("json")
     try arguments.finish()
     let reference = try ConformanceFiles.readReference(path: referencePath)
     let candidate = try ConformanceFiles.readCandidate(path: candidatePath)
-    Output.line(
-      "reference: \(referencePath) (\(reference.cases.count) cases, model \(reference.model.path))")
-    Output.line("candidate: \(candidatePath) (backend: \(candidate.backend))")
     let report = ConformanceCheck.run(
       reference: reference, candidate: candidate,
       options: ConformanceCheck.Options(
         nearTieRelative: nearTie, logitsAbsolute: Float(atol), logitsRelative: Float(rtol),
         strict: strict))
-    Output.line(report.render())
+    if json {
+      try Output.json(jsonObject(report))
+    } else {
+      Output.line(
+        "reference: \(referencePath) (\(reference.cases.count) cases, model \(reference.model.path))"
+      )
+      Output.line("candidate: \(candidatePath) (backend: \(candidate.backend))")
+      Output.line(report.render())
+    }
     guard report.passed else {
       let failed = report.cases.filter { $0.status == .fail }.count
       throw CheckFailed(
         description: "conformance check failed: \(failed) of \(report.cases.count) cases")
     }
+  }
+
+  /// The report as one JSON object (`--json`), for other backends' CI.
+  static func jsonObject(_ report: ConformanceReport) -> [String: Any] {
+    let cases: [[String: Any]] = report.cases.map { result in
+      var object: [String: Any] = [
+        "id": result.id, "status": result.status.rawValue, "compared": result.compared,
+        "notes": result.notes,
+      ]
+      if let diagnosis = result.diagnosis {
+        object["diagnosis"] = [
+          "cause": diagnosis.cause.rawValue, "explanation": diagnosis.explanation,
+        ]
+      }
+      if let divergence = result.divergence {
+        var entry: [String: Any] = [
+          "position": divergence.position, "step": divergence.step, "offset": divergence.offset,
+          "near_tie": divergence.isNearTie,
+        ]
+        entry["expected"] = divergence.expected
+        entry["got"] = divergence.got
+        entry["top1"] = divergence.top1
+        entry["top2"] = divergence.top2
+        entry["margin"] = divergence.margin.map { Double($0) }
+        entry["near_tie_bound"] = divergence.nearTieBound.map { Double($0) }
+        object["divergence"] = entry
+      }
+      if let difference = result.stepDifference {
+        object["step_difference"] = [
+          "step": difference.step, "field": difference.field, "detail": difference.detail,
+          "wrong_nodes": difference.wrongNodes,
+        ]
+      }
+      return object
+    }
+    return [
+      "passed": report.passed, "cases": cases, "unknown_candidate_ids": report.unknownCandidateIDs,
+    ]
   }
 
   static func emit(_ words: [String]) throws {
@@ -138,7 +182,12 @@ enum ConformanceCommand {
         throw UsageError("give --prompts FILE (a JSON array of token id arrays)")
       }
     }
-    let document = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
+    let document: Any
+    do {
+      document = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
+    } catch {
+      throw UsageError("\(url.path): \(error.localizedDescription)")
+    }
     let items: [Any]
     if let array = document as? [Any] {
       items = array

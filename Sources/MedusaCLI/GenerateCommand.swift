@@ -38,8 +38,10 @@ enum GenerateCommand {
         parallelism: bundle.parallelism)
       if verify {
         let report = try MedusaSelfCheck.run(
-          decoder: decoder, prompt: prompt.ids, stop: options.stop)
+          decoder: decoder, prompt: prompt.ids, stop: options.stop,
+          verification: options.verification)
         Output.error("medusa: verify: \(report)")
+        guard report.passed else { throw UsageError("verify failed: \(report)") }
       }
       result = try decoder.generate(
         prompt: prompt.ids, stop: options.stop, verification: options.verification,

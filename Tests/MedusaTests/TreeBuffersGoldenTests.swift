@@ -1,4 +1,5 @@
 import Foundation
+import GoldenSupport
 import XCTest
 
 @testable import Medusa
@@ -45,15 +46,9 @@ enum GoldenTrees {
     let cases: [Case]
   }
 
-  /// `Golden/cases/trees`, found by walking up from this source file.
-  static func directory(file: String = #filePath) throws -> URL {
-    var url = URL(fileURLWithPath: file).deletingLastPathComponent()
-    for _ in 0..<6 {
-      let candidate = url.appendingPathComponent("Golden/cases/trees")
-      if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
-      url = url.deletingLastPathComponent()
-    }
-    throw XCTSkip("Golden/cases/trees not found above \(file)")
+  /// `Golden/cases/trees` of this repository.
+  static func directory() throws -> URL {
+    Golden.root.appendingPathComponent("Golden/cases/trees")
   }
 
   static func load<Case: Decodable>(_ name: String, as: Case.Type) throws -> [Case] {

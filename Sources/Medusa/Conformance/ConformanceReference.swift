@@ -1,0 +1,239 @@
+import Foundation
+
+/// A conformance reference file (`medusa conformance emit`, Docs/CONFORMANCE.md): for one
+/// backbone and one set of heads, per case (prompt × tree) the autoregressive and Medusa
+/// greedy output ids, the per-step Medusa trace and, at every emitted position, how close the
+/// greedy choice was (top-1, top-2 and their logit margin). Another backend's output is
+/// compared against it by ``ConformanceCheck``.
+public struct ConformanceReference: Codable, Equatable, Sendable {
+  /// The value of `format` in every reference file.
+  public static let formatName = "medusa-conformance-reference"
+  /// The format version this code writes and reads.
+  public static let currentVersion = 1
+
+  /// Always ``formatName``.
+  public var format: String = Self.formatName
+  /// Always ``currentVersion``.
+  public var formatVersion: Int = Self.currentVersion
+  /// Who wrote the file.
+  public var generator: String
+  /// The backbone.
+  public var model: ReferenceModel
+  /// The Medusa heads.
+  public var heads: ReferenceHeads
+  /// Top-k slots per head (`TOPK`, 10).
+  public var topK: Int
+  /// The stop rule every case ran under.
+  public var stop: ReferenceStop
+  /// The trees the cases use, by name.
+  public var trees: [ReferenceTree]
+  /// Default near-tie threshold, relative (see ``ConformanceCheck/Options/nearTieRelative``).
+  public var nearTieRelative: Double
+  /// The cases, one per prompt and tree.
+  public var cases: [ReferenceCase]
+
+  /// A reference with the current format and version.
+  public init(
+    generator: String, model: ReferenceModel, heads: ReferenceHeads, topK: Int,
+    stop: ReferenceStop, trees: [ReferenceTree], nearTieRelative: Double, cases: [ReferenceCase]
+  ) {
+    self.generator = generator
+    self.model = model
+    self.heads = heads
+    self.topK = topK
+    self.stop = stop
+    self.trees = trees
+    self.nearTieRelative = nearTieRelative
+    self.cases = cases
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case format, generator, model, heads, stop, trees, cases
+    case formatVersion = "format_version"
+    case topK = "topk"
+    case nearTieRelative = "near_tie_relative"
+  }
+}
+
+/// The backbone a reference was made with.
+public struct ReferenceModel: Codable, Equatable, Sendable {
+  /// The folder as given to `emit`.
+  public var path: String
+  /// The vocabulary size (length of every logits row).
+  public var vocabSize: Int
+  /// The model's end-of-sequence ids (from its config).
+  public var eosTokenIDs: [Int]
+
+  /// A model description.
+  public init(path: String, vocabSize: Int, eosTokenIDs: [Int]) {
+    self.path = path
+    self.vocabSize = vocabSize
+    self.eosTokenIDs = eosTokenIDs
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case path
+    case vocabSize = "vocab_size"
+    case eosTokenIDs = "eos_token_ids"
+  }
+}
+
+/// The Medusa heads a reference was made with.
+public struct ReferenceHeads: Codable, Equatable, Sendable {
+  /// The folder as given to `emit`.
+  public var path: String
+  /// Number of heads.
+  public var headCount: Int
+  /// ResBlocks per head.
+  public var layerCount: Int
+
+  /// A heads description.
+  public init(path: String, headCount: Int, layerCount: Int) {
+    self.path = path
+    self.headCount = headCount
+    self.layerCount = layerCount
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case path
+    case headCount = "head_count"
+    case layerCount = "layer_count"
+  }
+}
+
+/// When every case stopped: at `max_new_tokens`, or at the first of `stop_token_ids` (kept in
+/// the output, even inside an accepted chunk). An empty list means EOS was ignored.
+public struct ReferenceStop: Codable, Equatable, Sendable {
+  /// The most new tokens.
+  public var maxNewTokens: Int
+  /// Token ids that end generation, ascending.
+  public var stopTokenIDs: [Int]
+
+  /// A stop description.
+  public init(maxNewTokens: Int, stopTokenIDs: [Int]) {
+    self.maxNewTokens = maxNewTokens
+    self.stopTokenIDs = stopTokenIDs
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case maxNewTokens = "max_new_tokens"
+    case stopTokenIDs = "stop_token_ids"
+  }
+}
+
+/// A named tree: the full, prefix-closed `medusa_choices` list.
+public struct ReferenceTree: Codable, Equatable, Sendable {
+  /// The name cases refer to.
+  public var name: String
+  /// The paths, in the order given.
+  public var choices: [[Int]]
+
+  /// A named tree.
+  public init(name: String, choices: [[Int]]) {
+    self.name = name
+    self.choices = choices
+  }
+}
+
+/// One prompt decoded with one tree.
+public struct ReferenceCase: Codable, Equatable, Sendable {
+  /// Unique within the file: `p<prompt index>/<tree name>`.
+  public var id: String
+  /// The tree's name (an entry of ``ConformanceReference/trees``).
+  public var tree: String
+  /// The prompt as token ids.
+  public var promptIDs: [Int]
+  /// Greedy autoregressive output.
+  public var arOutputIDs: [Int]
+  /// Greedy Medusa output (equal to ``arOutputIDs``).
+  public var medusaOutputIDs: [Int]
+  /// Per emitted position: the greedy token (top-1, ties to the lowest id).
+  public var top1IDs: [Int]
+  /// Per emitted position: the runner-up token.
+  public var top2IDs: [Int]
+  /// Per emitted position: the top-1 logit.
+  public var top1Logits: [Float]
+  /// Per emitted position: top-1 logit minus top-2 logit (0 on an exact tie).
+  public var margins: [Float]
+  /// The Medusa trace, one record per step.
+  public var steps: [ReferenceStep]
+  /// Optional: the full logits row every output token was chosen from.
+  public var logits: [[Float]]?
+
+  /// A reference case.
+  public init(
+    id: String, tree: String, promptIDs: [Int], arOutputIDs: [Int], medusaOutputIDs: [Int],
+    top1IDs: [Int], top2IDs: [Int], top1Logits: [Float], margins: [Float],
+    steps: [ReferenceStep], logits: [[Float]]?
+  ) {
+    self.id = id
+    self.tree = tree
+    self.promptIDs = promptIDs
+    self.arOutputIDs = arOutputIDs
+    self.medusaOutputIDs = medusaOutputIDs
+    self.top1IDs = top1IDs
+    self.top2IDs = top2IDs
+    self.top1Logits = top1Logits
+    self.margins = margins
+    self.steps = steps
+    self.logits = logits
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case id, tree, margins, steps, logits
+    case promptIDs = "prompt_ids"
+    case arOutputIDs = "ar_output_ids"
+    case medusaOutputIDs = "medusa_output_ids"
+    case top1IDs = "top1_ids"
+    case top2IDs = "top2_ids"
+    case top1Logits = "top1_logits"
+  }
+}
+
+/// One Medusa step in a reference or candidate trace (the Golden trace fields, plus the
+/// argmax of every tree node's logits).
+public struct ReferenceStep: Codable, Equatable, Sendable {
+  /// The token of every tree node, in node order.
+  public var treeCandidates: [Int]
+  /// The candidate rows (retrieve-index rows), pad slots holding token 0.
+  public var candidates: [[Int]]
+  /// The chosen row.
+  public var bestCandidate: Int
+  /// Tokens accepted after the root.
+  public var acceptLength: Int
+  /// The tokens this step appended to the output, after the stop rule.
+  public var tokens: [Int]
+  /// The argmax of every tree node's logits, in node order (optional in candidates).
+  public var nodeTop1: [Int]?
+  /// Reference only: per node, (top-1 − top-2 logit) / max(1, |top-1 logit|).
+  public var nodeMargins: [Float]?
+  /// Reference only: per head the tree uses, the 10 gaps between consecutive logits of its 11
+  /// largest (gap `i` separates top-k slot `i` from slot `i + 1`; they decide the top-10 and
+  /// its order) / max(1, |top-1 logit|).
+  public var headGaps: [[Float]]?
+
+  /// A step.
+  public init(
+    treeCandidates: [Int], candidates: [[Int]], bestCandidate: Int, acceptLength: Int,
+    tokens: [Int], nodeTop1: [Int]?, nodeMargins: [Float]? = nil, headGaps: [[Float]]? = nil
+  ) {
+    self.treeCandidates = treeCandidates
+    self.candidates = candidates
+    self.bestCandidate = bestCandidate
+    self.acceptLength = acceptLength
+    self.tokens = tokens
+    self.nodeTop1 = nodeTop1
+    self.nodeMargins = nodeMargins
+    self.headGaps = headGaps
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case candidates, tokens
+    case treeCandidates = "tree_candidates"
+    case bestCandidate = "best_candidate"
+    case acceptLength = "accept_length"
+    case nodeTop1 = "node_top1"
+    case nodeMargins = "node_margins"
+    case headGaps = "head_gaps"
+  }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Medusa
+
+/// `medusa tree show|normalize`: draw a tree and print its buffers, or convert between the full
+/// `medusa_choices` list and TensorRT-LLM's leaf-paths form. Any other subcommand goes to
+/// `TreeBuildCommand`.
+enum TreeCommand {
+  static let usage = """
+    usage: medusa tree show NAME|FILE [--heads K]
+           medusa tree normalize --to full|paths FILE [--heads K]
+    """
+
+  /// Runs `show` or `normalize`, or hands the words to `TreeBuildCommand`.
+  static func run(_ words: [String]) throws {
+    switch words.first {
+    case "show"?: try show(Array(words.dropFirst()))
+    case "normalize"?: try normalize(Array(words.dropFirst()))
+    default: try TreeBuildCommand.run(words)
+    }
+  }
+
+  static func show(_ words: [String]) throws {
+    var arguments = try Arguments(words, flagNames: [])
+    let heads = try arguments.int("heads", default: 0, in: 0...64)
+    try arguments.finish()
+    guard arguments.positionals.count == 1, let source = arguments.positionals.first else {
+      throw UsageError(usage)
+    }
+    let (name, choices) = try load(source, headCount: heads == 0 ? nil : heads)
+    Output.line(TreeDrawing.render(name: name, choices: choices))
+  }
+
+  static func normalize(_ words: [String]) throws {
+    var arguments = try Arguments(words, flagNames: [])
+    let target = arguments.string("to")
+    let heads = try arguments.int("heads", default: 0, in: 0...64)
+    try arguments.finish()
+    guard let target, target == "full" || target == "paths", arguments.positionals.count == 1,
+      let path = arguments.positionals.first
+    else { throw UsageError(usage) }
+    let paths = try readPaths(path)
+    let depth = paths.map(\.count).max() ?? 0
+    let choices = try MedusaChoices(leafPaths: paths, headCount: heads == 0 ? depth : heads)
+    let output = target == "full" ? choices.sortedPaths : choices.leafPaths
+    Output.line(
+      "["
+        + output.map { "[\($0.map(String.init).joined(separator: ", "))]" }.joined(separator: ", ")
+        + "]")
+  }
+
+  /// A published tree by name, or a JSON file in either form (full list or leaf paths), with
+  /// the name it is shown under; validated for `headCount` heads (default: its own depth).
+  static func load(_ source: String, headCount: Int?) throws -> (
+    name: String, choices: MedusaChoices
+  ) {
+    if let paths = PublishedTrees.paths(named: source) {
+      let depth = paths.map(\.count).max() ?? 0
+      return (source, try MedusaChoices(paths: paths, headCount: headCount ?? depth))
+    }
+    guard FileManager.default.fileExists(atPath: source) else {
+      throw UsageError(
+        "'\(source)' is neither a published tree (\(PublishedTrees.names.joined(separator: ", "))) nor a file"
+      )
+    }
+    let paths = try readPaths(source)
+    let depth = paths.map(\.count).max() ?? 0
+    let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
+    let full = try? MedusaChoices(paths: paths, headCount: headCount ?? depth)
+    return (name, try full ?? MedusaChoices(leafPaths: paths, headCount: headCount ?? depth))
+  }
+
+  /// The index paths of a JSON tree file, unvalidated.
+  static func readPaths(_ path: String) throws -> [[Int]] {
+    let data: Data
+    do {
+      data = try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+      throw UsageError("\(path): \(error.localizedDescription)")
+    }
+    guard let paths = try? JSONDecoder().decode([[Int]].self, from: data) else {
+      throw UsageError("\(path): expected a JSON array of index paths such as [[0], [0, 0], [1]]")
+    }
+    return paths
+  }
+}
