@@ -39,6 +39,7 @@ final class MedusaLosslessTests: XCTestCase {
 
   func testGreedyMedusaEqualsAutoregressiveBitwise() throws {
     var checked = 0
+    var expectedRuns = 0
     for name in Golden.modelNames {
       let model = try LlamaModel(directory: Golden.model(name))
       let heads = try MedusaHeads.load(
@@ -48,6 +49,7 @@ final class MedusaLosslessTests: XCTestCase {
       let stop = StopRule(maxNewTokens: Self.newTokens, stopTokens: [])
       let trees = try Self.trees(headCount: heads.headCount)
       XCTAssertEqual(trees.count, PublishedTrees.names.count + 2)
+      expectedRuns += prompts.count * trees.count
       for prompt in prompts {
         let capacity = prompt.count + Self.newTokens + 80
         let ar = try AutoregressiveDecoder(model: model, capacity: capacity)
@@ -66,7 +68,8 @@ final class MedusaLosslessTests: XCTestCase {
         }
       }
     }
-    XCTAssertEqual(checked, 3 * 6 * (PublishedTrees.names.count + 2))
+    XCTAssertEqual(checked, expectedRuns)
+    XCTAssertGreaterThanOrEqual(checked, Golden.modelNames.count * 6 * (PublishedTrees.names.count + 2))
   }
 
   func testEveryTreeNodeAndTheCompactedCacheMatchAutoregressive() throws {
