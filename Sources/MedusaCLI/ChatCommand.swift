@@ -34,7 +34,7 @@ enum ChatCommand {
         text = transcript
       }
       let ids = try tokenizer.encode(text)
-      let printer = TokenPrinter(tokenizer: tokenizer, idsOnly: false)
+      let printer = TokenPrinter(tokenizer: tokenizer, idsOnly: false, context: ids)
       let reply = try generate(ids, bundle: bundle, options: options, printer: printer)
       printer.finish()
       let replyText = try tokenizer.decode(reply, skipSpecialTokens: true)

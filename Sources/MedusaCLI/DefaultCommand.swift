@@ -20,7 +20,8 @@ enum DefaultCommand {
     Output.error(
       "model \(bundle.model.directory.lastPathComponent): \(heads.headCount) Medusa heads, tree of \(choices.paths.count + 1) nodes, \(bundle.parallelism.threads) thread(s)"
     )
-    let printer = TokenPrinter(tokenizer: bundle.tokenizer, idsOnly: prompt.text == nil)
+    let printer = TokenPrinter(
+      tokenizer: bundle.tokenizer, idsOnly: prompt.text == nil, context: prompt.ids)
     if let text = prompt.text { Output.write(text) }
     let capacity = prompt.ids.count + options.stop.maxNewTokens + choices.paths.count + 1
     let medusa = try MedusaDecoder(

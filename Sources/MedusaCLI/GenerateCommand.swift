@@ -21,7 +21,7 @@ enum GenerateCommand {
     try arguments.finish()
 
     let printer = TokenPrinter(
-      tokenizer: json ? nil : bundle.tokenizer, idsOnly: prompt.text == nil)
+      tokenizer: json ? nil : bundle.tokenizer, idsOnly: prompt.text == nil, context: prompt.ids)
     let result: GenerationResult
     switch options.decoder {
     case .autoregressive:

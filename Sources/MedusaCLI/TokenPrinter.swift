@@ -9,9 +9,12 @@ final class TokenPrinter {
   private var decoder: StreamingDecoder?
   private var printedIDs = false
 
-  init(tokenizer: Tokenizer?, idsOnly: Bool) {
+  /// A printer for the tokens that follow `context` (the prompt), whose text is not printed.
+  init(tokenizer: Tokenizer?, idsOnly: Bool, context: [Int] = []) {
     self.tokenizer = idsOnly ? nil : tokenizer
-    decoder = self.tokenizer.map { StreamingDecoder(tokenizer: $0, skipSpecialTokens: true) }
+    decoder = self.tokenizer.flatMap {
+      try? StreamingDecoder(tokenizer: $0, skipSpecialTokens: true, context: context)
+    }
   }
 
   /// Prints the text (or ids) of `tokens` as soon as it is final.

@@ -23,18 +23,21 @@ public struct StreamingDecoder {
     holdsByteRuns = tokenizer.decoder?.containsByteFallback ?? false
   }
 
+  /// A decoder that continues after `context` (e.g. the prompt): its text counts as already
+  /// returned, so the chunks are exactly what the new ids add to the decode of the whole
+  /// sequence. (Decoding new ids alone would be wrong: SentencePiece-style decoders strip the
+  /// leading space of the first token of a text.)
+  public init(tokenizer: Tokenizer, skipSpecialTokens: Bool, context: [Int]) throws {
+    self.init(tokenizer: tokenizer, skipSpecialTokens: skipSpecialTokens)
+    ids = context
+    emitted = try finalText()
+  }
+
   /// Adds one id; returns the text that became final (possibly empty).
   public mutating func push(_ id: Int) throws -> String {
     guard tokenizer.token(for: id) != nil else { throw TokenizerError.unknownID(id) }
     ids.append(id)
-    var end = ids.count
-    if holdsByteRuns {
-      while end > 0, isByteToken(ids[end - 1]) { end -= 1 }
-    }
-    guard end > 0 else { return "" }
-    var text = try tokenizer.decodeScalars(Array(ids[..<end]), skipSpecialTokens: skipSpecialTokens)
-    while text.last == "\u{FFFD}" { text.removeLast() }
-    if tokenizer.config.cleanUpTokenizationSpaces { text.removeLast(cleanUpHold(text)) }
+    let text = try finalText()
     guard text.count > emitted.count, text.starts(with: emitted) else { return "" }
     let chunk = text[emitted.count...]
     emitted = text
@@ -48,6 +51,19 @@ public struct StreamingDecoder {
     ids.removeAll()
     emitted.removeAll()
     return scalarString(rest)
+  }
+
+  /// The decode of the ids so far without the tail that may still change.
+  private func finalText() throws -> [Unicode.Scalar] {
+    var end = ids.count
+    if holdsByteRuns {
+      while end > 0, isByteToken(ids[end - 1]) { end -= 1 }
+    }
+    guard end > 0 else { return [] }
+    var text = try tokenizer.decodeScalars(Array(ids[..<end]), skipSpecialTokens: skipSpecialTokens)
+    while text.last == "\u{FFFD}" { text.removeLast() }
+    if tokenizer.config.cleanUpTokenizationSpaces { text.removeLast(cleanUpHold(text)) }
+    return text
   }
 
   private func isByteToken(_ id: Int) -> Bool {

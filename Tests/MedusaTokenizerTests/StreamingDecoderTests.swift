@@ -62,3 +62,44 @@ final class StreamingDecoderTests: XCTestCase {
     XCTAssertThrowsError(try stream.push(tokenizer.vocabularySize + 5))
   }
 }
+
+/// Streaming after a prompt: the chunks are what the new ids add to the decode of the whole
+/// sequence, so the first token keeps its leading space (a SentencePiece-style decoder strips
+/// the leading space of a text, not of a continuation).
+final class StreamingContextTests: XCTestCase {
+  func testChunksAfterAContextContinueTheWholeDecode() throws {
+    let corpus = try GoldenFiles.corpus()
+    for family in GoldenFiles.families {
+      let tokenizer = try GoldenFiles.tokenizer(family)
+      for index in stride(from: 0, to: min(corpus.count, 400), by: 40) {
+        let ids = try tokenizer.encode(corpus[index])
+        guard ids.count >= 2 else { continue }
+        let split = ids.count / 2
+        let context = Array(ids[..<split])
+        var stream = try StreamingDecoder(
+          tokenizer: tokenizer, skipSpecialTokens: true, context: context)
+        var text = ""
+        for id in ids[split...] { text += try stream.push(id) }
+        text += try stream.finish()
+        let whole = try tokenizer.decode(ids, skipSpecialTokens: true)
+        let wholeScalars = scalarValues(whole)
+        XCTAssertEqual(
+          Array(wholeScalars.suffix(text.unicodeScalars.count)), scalarValues(text),
+          "\(family) \(index)")
+      }
+    }
+  }
+
+  func testFirstTokenAfterAPromptKeepsItsSpace() throws {
+    let tokenizer = try GoldenFiles.tokenizer("llama2")
+    let prompt = try tokenizer.encode("The king")
+    let ids = try tokenizer.encode("The king of Israel")
+    XCTAssertEqual(Array(ids.prefix(prompt.count)), prompt)
+    var stream = try StreamingDecoder(
+      tokenizer: tokenizer, skipSpecialTokens: true, context: prompt)
+    var text = ""
+    for id in ids[prompt.count...] { text += try stream.push(id) }
+    text += try stream.finish()
+    XCTAssertEqual(scalarValues(text), scalarValues(" of Israel"))
+  }
+}
