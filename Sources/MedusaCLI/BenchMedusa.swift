@@ -13,6 +13,7 @@ enum BenchMedusa {
     var nodes: Int
     var tokensPerStep: Double
     var tokensPerSecond: Double
+    var speedup: Double
   }
 
   /// The trees compared by default: the heads' own tree if shipped, three published ones, a
@@ -27,9 +28,10 @@ enum BenchMedusa {
         trees.append((name, tree))
       }
     }
-    let depth = min(headCount, 3)
-    let chain = (1...depth).map { [Int](repeating: 0, count: $0) }
-    trees.append(("chain-\(depth)", try MedusaChoices(paths: chain, headCount: headCount)))
+    for depth in 1...min(headCount, 3) {
+      let chain = (1...depth).map { [Int](repeating: 0, count: $0) }
+      trees.append(("chain-\(depth)", try MedusaChoices(paths: chain, headCount: headCount)))
+    }
     trees.append(("small-4", try MedusaChoices(paths: [[0], [1], [0, 0]], headCount: headCount)))
     trees.append(
       (
@@ -58,7 +60,9 @@ enum BenchMedusa {
     }
   }
 
-  /// Runs AR and every tree on `prompts`; returns the AR rate and one row per tree.
+  /// Runs AR and every tree on `prompts`, interleaved (for each repeat and prompt: AR, then
+  /// every tree), so that load changes on a shared machine hit both sides; the speedup of a
+  /// tree is the median of its paired ratios to the AR run just before.
   static func run(
     bundle: ModelBundle, heads: MedusaHeads, trees: [(String, MedusaChoices)], prompts: [[Int]],
     newTokens: Int, repeats: Int
@@ -67,49 +71,51 @@ enum BenchMedusa {
     let longest = prompts.map(\.count).max() ?? 1
     let ar = try AutoregressiveDecoder(
       model: bundle.model, capacity: longest + newTokens, parallelism: bundle.parallelism)
-    var arRates: [Double] = []
-    for _ in 0..<repeats {
-      for prompt in prompts {
-        arRates.append(Summary.tokensPerSecond(try ar.generate(prompt: prompt, stop: stop)))
-      }
-    }
-    var rows: [Row] = []
-    for (name, choices) in trees {
-      let decoder = try MedusaDecoder(
+    let decoders = try trees.map { _, choices in
+      try MedusaDecoder(
         model: bundle.model, heads: heads, choices: choices,
         capacity: longest + newTokens + choices.paths.count + 1, parallelism: bundle.parallelism)
-      var rates: [Double] = []
-      var perStep: [Double] = []
-      for _ in 0..<repeats {
-        for prompt in prompts {
+    }
+    var arRates: [Double] = []
+    var rates = [[Double]](repeating: [], count: trees.count)
+    var perStep = [[Double]](repeating: [], count: trees.count)
+    var ratios = [[Double]](repeating: [], count: trees.count)
+    for _ in 0..<repeats {
+      for prompt in prompts {
+        let arRate = Summary.tokensPerSecond(try ar.generate(prompt: prompt, stop: stop))
+        arRates.append(arRate)
+        for (index, decoder) in decoders.enumerated() {
           let result = try decoder.generate(prompt: prompt, stop: stop)
-          rates.append(Summary.tokensPerSecond(result))
-          perStep.append(Double(result.outputIDs.count) / Double(max(result.steps, 1)))
+          let rate = Summary.tokensPerSecond(result)
+          rates[index].append(rate)
+          perStep[index].append(Double(result.outputIDs.count) / Double(max(result.steps, 1)))
+          ratios[index].append(arRate > 0 ? rate / arRate : 0)
         }
       }
-      rows.append(
-        Row(
-          tree: name, nodes: choices.paths.count + 1,
-          tokensPerStep: Statistics.median(perStep), tokensPerSecond: Statistics.median(rates)))
+    }
+    let rows = trees.indices.map { index in
+      Row(
+        tree: trees[index].0, nodes: trees[index].1.paths.count + 1,
+        tokensPerStep: Statistics.median(perStep[index]),
+        tokensPerSecond: Statistics.median(rates[index]),
+        speedup: Statistics.median(ratios[index]))
     }
     return (Statistics.median(arRates), rows)
   }
 
-  /// The table, one line per decoder.
+  /// The table, one line per decoder: median tokens/s, and the median of paired speedups.
   static func table(arTokensPerSecond: Double, rows: [Row]) -> [String] {
-    var lines = [
-      "decoder / tree          nodes  tokens/step  tokens/s  speedup",
-      String(
-        format: "%-22@  %5d  %11.2f  %8.1f  %6.2fx", "autoregressive" as NSString, 1, 1.0,
-        arTokensPerSecond, 1.0),
-    ]
+    func line(_ name: String, _ nodes: Int, _ perStep: Double, _ rate: Double, _ speedup: Double)
+      -> String
+    {
+      let padded = name.padding(toLength: max(name.count, 28), withPad: " ", startingAt: 0)
+      return padded + String(format: "%5d  %11.2f  %9.1f  %6.2fx", nodes, perStep, rate, speedup)
+    }
+    var lines = ["decoder / tree              nodes  tokens/step   tokens/s  speedup"]
+    lines.append(line("autoregressive", 1, 1, arTokensPerSecond, 1))
     for row in rows {
       lines.append(
-        String(
-          format: "%-22@  %5d  %11.2f  %8.1f  %6.2fx", ("medusa " + row.tree) as NSString,
-          row.nodes,
-          row.tokensPerStep, row.tokensPerSecond,
-          arTokensPerSecond > 0 ? row.tokensPerSecond / arTokensPerSecond : 0))
+        line("medusa " + row.tree, row.nodes, row.tokensPerStep, row.tokensPerSecond, row.speedup))
     }
     return lines
   }

@@ -81,7 +81,8 @@ struct LinearTask {
   }
 
   /// Up to 4 rows and a range of tokens through the register tiles: 2 rows x 4 tokens (1 x 4 for
-  /// an odd row), then the leftover tokens one at a time (4 rows x 1 token, or 1 x 1).
+  /// an odd row), then the leftover tokens in pairs (4 rows x 2 tokens: small Medusa trees of 2
+  /// or 3 nodes read each widened weight once) and one at a time (4 rows x 1 token, or 1 x 1).
   @inline(__always)
   func runBlock<L: WeightLoader>(_: L.Type, rows: Range<Int>, tokens: Range<Int>) {
     var t = tokens.lowerBound
@@ -93,6 +94,12 @@ struct LinearTask {
       }
       if row < rows.upperBound { tile1x4(L.self, row: row, token: t) }
       t += 4
+    }
+    if rows.count == 4 {
+      while t + 2 <= tokens.upperBound {
+        tile4x2(L.self, row: rows.lowerBound, token: t)
+        t += 2
+      }
     }
     while t < tokens.upperBound {
       if rows.count == 4 {
@@ -152,6 +159,51 @@ struct LinearTask {
     finish(L.self, a1, row: row + 1, token: token)
     finish(L.self, a2, row: row + 2, token: token)
     finish(L.self, a3, row: row + 3, token: token)
+  }
+
+  /// Four rows, two tokens: each widened weight vector serves both tokens.
+  @inline(never)
+  func tile4x2<L: WeightLoader>(_: L.Type, row: Int, token: Int) {
+    let w0 = weight.rowAddress(row)
+    let w1 = weight.rowAddress(row + 1)
+    let w2 = weight.rowAddress(row + 2)
+    let w3 = weight.rowAddress(row + 3)
+    let x0 = x + token * columns
+    let x1 = x0 + columns
+    var a00 = SIMD8<Float>()
+    var a10 = SIMD8<Float>()
+    var a20 = SIMD8<Float>()
+    var a30 = SIMD8<Float>()
+    var a01 = SIMD8<Float>()
+    var a11 = SIMD8<Float>()
+    var a21 = SIMD8<Float>()
+    var a31 = SIMD8<Float>()
+    var c = 0
+    while c < vectorEnd {
+      let v0 = Reduction.loadFloats(x0, c)
+      let v1 = Reduction.loadFloats(x1, c)
+      let u0 = L.load8(w0, c)
+      a00 = a00 + v0 * u0
+      a01 = a01 + v1 * u0
+      let u1 = L.load8(w1, c)
+      a10 = a10 + v0 * u1
+      a11 = a11 + v1 * u1
+      let u2 = L.load8(w2, c)
+      a20 = a20 + v0 * u2
+      a21 = a21 + v1 * u2
+      let u3 = L.load8(w3, c)
+      a30 = a30 + v0 * u3
+      a31 = a31 + v1 * u3
+      c += 8
+    }
+    finish(L.self, a00, row: row, token: token)
+    finish(L.self, a10, row: row + 1, token: token)
+    finish(L.self, a20, row: row + 2, token: token)
+    finish(L.self, a30, row: row + 3, token: token)
+    finish(L.self, a01, row: row, token: token + 1)
+    finish(L.self, a11, row: row + 1, token: token + 1)
+    finish(L.self, a21, row: row + 2, token: token + 1)
+    finish(L.self, a31, row: row + 3, token: token + 1)
   }
 
   /// One row, four tokens.
