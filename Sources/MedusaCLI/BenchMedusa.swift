@@ -47,7 +47,7 @@ enum BenchMedusa {
 
   /// Prompt texts for models with a tokenizer.
   static let texts = [
-    "And it came to pass, when the king", "In the beginning", "Now the serpent was more",
+    "Thus saith the LORD", "And it came to pass, when the king", "In the beginning",
     "To be, or not to be,",
   ]
 

@@ -6,7 +6,7 @@ import Medusa
 /// autoregressively in the same run and prints the summary: tokens, steps, mean accept
 /// length and its histogram, tokens/s, the speedup, and whether both outputs are identical.
 enum DefaultCommand {
-  static let defaultPrompt = "And it came to pass, when the king"
+  static let defaultPrompt = "Thus saith the LORD"
 
   static func run(_ words: [String]) throws {
     var arguments = try Arguments(words, flagNames: ["ignore-eos"])
