@@ -123,18 +123,10 @@ extension Kernels {
     }
   }
 
-  /// In-place softmax: `m = max x[i]`; `p[i] = exp(x[i] - m)` (this module's ``exp(_:)``);
-  /// `sum = Float(Double(p[0]) + Double(p[1]) + ...)`, one `Double` accumulator in index order
-  /// (a `Float` sum over a 32,000-token vocabulary drifts by ~1e-5); `x[i] = p[i] / sum` (a
-  /// `Float` division, not a multiplication by the reciprocal). A NaN input, or every input
-  /// `-inf`, makes every output NaN.
-  public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    guard count > 0 else { return }
-    var m = -Float.infinity
-    for i in 0..<count {
-      let v = x[i]
-      if v > m || v.isNaN { m = v }
-    }
+  /// `x[i] = exp(x[i] - shift)` in place (this module's ``exp(_:)``, eight lanes then the tail),
+  /// returning `Σ x[i]` accumulated in one `Double` in index order: the shared first half of
+  /// ``softmax(_:count:)`` and the training cross-entropy.
+  static func exponentiate(_ x: UnsafeMutablePointer<Float>, count: Int, shift m: Float) -> Double {
     let shift = SIMD8<Float>(repeating: m)
     var i = 0
     while i + 8 <= count {
@@ -147,9 +139,24 @@ extension Kernels {
     }
     var total: Double = 0
     for j in 0..<count { total = total + Double(x[j]) }
-    let sum = Float(total)
+    return total
+  }
+
+  /// In-place softmax: `m = max x[i]`; `p[i] = exp(x[i] - m)` (this module's ``exp(_:)``);
+  /// `sum = Float(Double(p[0]) + Double(p[1]) + ...)`, one `Double` accumulator in index order
+  /// (a `Float` sum over a 32,000-token vocabulary drifts by ~1e-5); `x[i] = p[i] / sum` (a
+  /// `Float` division, not a multiplication by the reciprocal). A NaN input, or every input
+  /// `-inf`, makes every output NaN.
+  public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    guard count > 0 else { return }
+    var m = -Float.infinity
+    for i in 0..<count {
+      let v = x[i]
+      if v > m || v.isNaN { m = v }
+    }
+    let sum = Float(exponentiate(x, count: count, shift: m))
     let divisor = SIMD8<Float>(repeating: sum)
-    i = 0
+    var i = 0
     while i + 8 <= count {
       Reduction.storeFloats(Reduction.loadFloats(x, i) / divisor, x, i)
       i += 8

@@ -60,22 +60,11 @@ extension Kernels {
         let m = row[best]
         correctOut.base[r] = best == target
         let targetLogit = row[target]
-        let shift = SIMD8<Float>(repeating: m)
-        var i = 0
-        while i + 8 <= vocabulary {
-          Reduction.storeFloats(exp8(Reduction.loadFloats(row, i) - shift), row, i)
-          i += 8
-        }
-        while i < vocabulary {
-          row[i] = exp(row[i] - m)
-          i += 1
-        }
-        var total: Double = 0
-        for j in 0..<vocabulary { total = total + Double(row[j]) }
+        let total = exponentiate(row, count: vocabulary, shift: m)
         lossOut.base[r] = Foundation.log(total) + Double(m) - Double(targetLogit)
         let sum = SIMD8<Float>(repeating: Float(total))
         let factor = SIMD8<Float>(repeating: scale)
-        i = 0
+        var i = 0
         while i + 8 <= vocabulary {
           Reduction.storeFloats((Reduction.loadFloats(row, i) / sum) * factor, row, i)
           i += 8
