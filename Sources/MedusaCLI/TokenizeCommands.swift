@@ -1,4 +1,5 @@
 import Foundation
+import MedusaFormats
 import MedusaTokenizer
 
 /// `medusa tokenize --tokenizer PATH [--no-special] TEXT`: ids and pieces for a human.
@@ -36,7 +37,7 @@ enum TokenizeCommand {
       let special = tokenizer.isSpecial(id) ? "  (special)" : ""
       Output.line(
         String(index).leftPadded(6) + String(id).leftPadded(8) + "  "
-          + JSONLines.quote(piece).padded(24) + " " + JSONLines.quote(text) + special)
+          + JSONText.quoted(piece).padded(24) + " " + JSONText.quoted(text) + special)
     }
     Output.line("ids: [" + ids.map(String.init).joined(separator: ", ") + "]")
   }
@@ -66,7 +67,7 @@ enum DetokenizeCommand {
           else { throw UsageError("stdin line \(number): ids must be integers") }
           return id
         }
-        return JSONLines.quote(try tokenizer.decode(ids, skipSpecialTokens: skip))
+        return JSONText.quoted(try tokenizer.decode(ids, skipSpecialTokens: skip))
       }
       return
     }
@@ -129,24 +130,6 @@ enum JSONLines {
       throw UsageError("stdin line \(number): invalid JSON: \(detail ?? "\(error)")")
     }
   }
-
-  /// `text` as a JSON string literal (non-ASCII written as UTF-8, controls escaped).
-  static func quote(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-        out += "\\u" + String(scalar.value, radix: 16).leftPadded(4, with: "0")
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
-  }
 }
 
 extension String {
@@ -156,7 +139,7 @@ extension String {
   }
 
   /// The string right-aligned in `width` columns.
-  fileprivate func leftPadded(_ width: Int, with pad: Character = " ") -> String {
-    String(repeating: pad, count: max(0, width - count)) + self
+  fileprivate func leftPadded(_ width: Int) -> String {
+    String(repeating: " ", count: max(0, width - count)) + self
   }
 }

@@ -15,7 +15,7 @@ public enum SafetensorsWriter {
     var entries: [String] = []
     if !metadata.isEmpty {
       let fields = metadata.sorted { $0.key < $1.key }.map {
-        "\(jsonString($0.key)):\(jsonString($0.value))"
+        "\(JSONText.quoted($0.key)):\(JSONText.quoted($0.value))"
       }
       entries.append("\"__metadata__\":{\(fields.joined(separator: ","))}")
     }
@@ -38,7 +38,7 @@ public enum SafetensorsWriter {
       }
       let shape = tensor.shape.map(String.init).joined(separator: ",")
       entries.append(
-        "\(jsonString(tensor.name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],"
+        "\(JSONText.quoted(tensor.name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],"
           + "\"data_offsets\":[\(offset),\(offset + size)]}")
       offset += size
     }
@@ -47,24 +47,5 @@ public enum SafetensorsWriter {
     var prefix = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) }
     prefix.append(contentsOf: header)
     try AtomicFile.replace([prefix] + tensors.map(\.bytes), to: url)
-  }
-
-  /// `text` as a JSON string literal.
-  static func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case _ where scalar.value < 0x20:
-        let hex = String(scalar.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
   }
 }

@@ -60,7 +60,7 @@ final class ConformanceManifestTests: XCTestCase {
       for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
         let url = directory.appendingPathComponent(name)
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+        _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
         let path = prefix + name
         if isDirectory.boolValue {
           if !skippedDirectories.contains(name) { try walk(url, path + "/") }
