@@ -1,8 +1,9 @@
 import MedusaKernels
 
 /// The mutable side of inference: KV cache, preallocated activations and the outputs of the
-/// last forward pass. Nothing is allocated inside a forward pass except the small index
-/// arrays of the attention plan.
+/// last forward pass. No activation buffer is allocated inside a forward pass; only small
+/// bookkeeping arrays are (the attention plan's row indices, each layer's list of fused
+/// projections).
 public final class InferenceState: @unchecked Sendable {
   /// The KV cache.
   public let cache: KVCache
