@@ -1,23 +1,30 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// One arithmetic on every build: the kernels never fuse multiply-add, so the bits do not
-// depend on the target CPU. The target CPU only decides speed: on x86-64 we ask for
-// Haswell (AVX2 for 8-wide float lanes, F16C for hardware half -> float widening).
+// The bits never depend on the target CPU: every reduction has one fixed sixteen-lane layout
+// and order, and fused multiply-add is exactly rounded on every CPU (a target without FMA
+// computes it in software, slowly). The target CPU decides only speed: like llama.cpp, a build
+// from source is for the machine it runs on (`native` on x86-64; the toolchain's default
+// elsewhere); `MEDUSA_TARGET_CPU=x86-64 swift build` (any CPU name the Swift frontend knows, e.g.
+// `haswell`, `skylake-avx512`, `znver3`) builds a portable binary that computes the same bits.
+import Foundation
+
 #if arch(x86_64)
-let cpu: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+  let defaultCPU: String? = "native"
 #else
-let cpu: [SwiftSetting] = []
+  let defaultCPU: String? = nil
 #endif
+let targetCPU = ProcessInfo.processInfo.environment["MEDUSA_TARGET_CPU"] ?? defaultCPU
+let cpu: [SwiftSetting] = targetCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
 
 // The library modules are optimized in debug builds too, so that `swift test` (debug) runs
-// at a usable speed. Optimization never changes results here (no FMA contraction, fixed
-// reduction orders, no fast-math), and overflow and bounds checks stay on.
+// at a usable speed. Optimization never changes results here (no contraction of `a * b + c`,
+// fixed reduction orders, no fast-math), and overflow and bounds checks stay on.
 let optimized: [SwiftSetting] = cpu + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
   name: "swift-medusa",
-  platforms: [.macOS(.v14)],
+  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "medusa", targets: ["MedusaCLI"]),
     .library(name: "Medusa", targets: ["Medusa"]),
@@ -27,7 +34,7 @@ let package = Package(
   targets: [
     .target(name: "MedusaKernels", swiftSettings: optimized),
     .target(name: "MedusaFormats", swiftSettings: optimized),
-    .target(name: "MedusaTokenizer", swiftSettings: optimized),
+    .target(name: "MedusaTokenizer", dependencies: ["MedusaFormats"], swiftSettings: optimized),
     .target(name: "Llama", dependencies: ["MedusaKernels", "MedusaFormats"], swiftSettings: optimized),
     .target(
       name: "Medusa", dependencies: ["Llama", "MedusaKernels", "MedusaFormats"],
@@ -37,7 +44,9 @@ let package = Package(
       dependencies: ["Medusa", "Llama", "MedusaTokenizer", "MedusaFormats", "MedusaKernels"],
       swiftSettings: cpu),
     .target(name: "GoldenSupport", path: "Tests/GoldenSupport"),
-    .testTarget(name: "MedusaKernelsTests", dependencies: ["MedusaKernels"], swiftSettings: cpu),
+    .testTarget(
+      name: "MedusaKernelsTests", dependencies: ["MedusaKernels", "GoldenSupport"],
+      swiftSettings: cpu),
     .testTarget(name: "MedusaFormatsTests", dependencies: ["MedusaFormats"], swiftSettings: cpu),
     .testTarget(name: "MedusaTokenizerTests", dependencies: ["MedusaTokenizer"], swiftSettings: cpu),
     .testTarget(

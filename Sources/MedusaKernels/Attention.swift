@@ -8,7 +8,8 @@ extension Kernels {
   /// - `s_j = dot(q, k[r_j][g]) * scale`, the dot in the fixed order of ``Reduction``;
   /// - `m = max_j s_j`; `p_j = exp(s_j - m)` with this module's ``exp(_:)``;
   /// - `sum = p_0 + p_1 + ...` in order, one scalar accumulator;
-  /// - `o = 0`, then for `j` in order `o[d] = o[d] + p_j * v[r_j][g][d]`;
+  /// - `o = 0`, then for `j` in order `o[d] = fma(p_j, v[r_j][g][d], o[d])` (sixteen lanes at a
+  ///   time, each lane its own `d`);
   /// - `out[q][h][d] = o[d] / sum` (a division).
   /// Masked rows are never visited. A query with no visible rows gets zeros. The result for one
   /// query never depends on the other queries of the call or on the number of threads.
@@ -89,27 +90,26 @@ struct AttentionTask: Sendable {
     for i in 0..<count { sum = sum + scores[i] }
     // The query has been read in full: from here on `o` may overwrite it (`out == queries`).
     o.initialize(repeating: 0, count: d)
-    let vectorEnd = d & ~7
+    let vectorEnd = d & ~15
     for i in 0..<count {
       let v = values.base + (rows[first + i] * kvHeads + group) * d
       let p = scores[i]
-      let pv = SIMD8<Float>(repeating: p)
+      let pv = SIMD16<Float>(repeating: p)
       var c = 0
       while c < vectorEnd {
-        Reduction.storeFloats(
-          Reduction.loadFloats(o, c) + pv * Reduction.loadFloats(v, c), o, c)
-        c += 8
+        Reduction.store(Reduction.load(o, c).addingProduct(pv, Reduction.load(v, c)), o, c)
+        c += 16
       }
       while c < d {
-        o[c] = o[c] + p * v[c]
+        o[c] = o[c].addingProduct(p, v[c])
         c += 1
       }
     }
-    let divisor = SIMD8<Float>(repeating: sum)
+    let divisor = SIMD16<Float>(repeating: sum)
     var c = 0
     while c < vectorEnd {
-      Reduction.storeFloats(Reduction.loadFloats(o, c) / divisor, o, c)
-      c += 8
+      Reduction.store(Reduction.load(o, c) / divisor, o, c)
+      c += 16
     }
     while c < d {
       o[c] = o[c] / sum

@@ -1,15 +1,18 @@
 extension Kernels {
   /// `y[t][o] = dot(x[t], W[o])`, then `+ bias[o]` where a bias is given.
-  /// `x` is `[tokens][weight.columns]`, `y` is `[tokens][weight.rows]`.
+  /// `x` is `[tokens][weight.columns]`, `y` is `[tokens][weight.rows]`; `W` is in its storage
+  /// type (F32, F16, BF16 or a ggml block type), widened or dequantized exactly in registers.
   ///
-  /// Every `y[t][o]` is computed in the fixed order of ``Reduction`` (eight lanes over chunks in
-  /// order, the fixed lane tree, the scalar tail in order, the bias last), whatever the number of
-  /// tokens, the position of the token in the batch or the number of threads.
+  /// Every `y[t][o]` is computed in the fixed order of ``Reduction`` (sixteen fused
+  /// multiply-add lanes over chunks in order, the fixed lane tree, the scalar tail in order,
+  /// the bias last), whatever the number of tokens, the position of the token in the batch or
+  /// the number of threads. So it equals, bit for bit, the same call on the dequantized `Float`
+  /// matrix.
   ///
-  /// Speed: each weight row is read from memory once per call, then from cache: threads split
-  /// the rows (in blocks of 4); panels of rows (~128 KiB) stay in L2 while groups of tokens run
-  /// over them through register tiles (2 rows x 4 tokens, 1 x 4, and 4 rows x 1 token for the
-  /// leftover tokens).
+  /// Speed: threads split the rows (in blocks of 4); each block of 4 rows is read and decoded
+  /// once per group of up to 4 tokens through one register tile (4 rows x 1...4 tokens), so a
+  /// Medusa tree of up to 4 nodes costs one decode of every weight. Panels of rows (~128 KiB)
+  /// stay in L2 while groups of tokens (~128 KiB of inputs) run over them.
   public static func linear(
     _ x: UnsafePointer<Float>, tokens: Int, weight: WeightMatrix, bias: UnsafePointer<Float>?,
     into y: UnsafeMutablePointer<Float>, parallelism: Parallelism
@@ -32,8 +35,7 @@ extension Kernels {
 /// One call of ``Kernels/linear(_:tokens:weight:bias:into:parallelism:)`` on a range of rows.
 ///
 /// Every tile starts its accumulators at zero and ends in ``finish(_:_:row:token:)``, so each
-/// output gets the same operations whichever tile computes it. The tiles are kept out of line
-/// (small functions) so that the weight widening is inlined and vectorized in each of them.
+/// output gets the same operations whichever tile computes it.
 struct LinearTask {
   let x: UnsafePointer<Float>
   let tokens: Int
@@ -42,37 +44,80 @@ struct LinearTask {
   let y: UnsafeMutablePointer<Float>
 
   var columns: Int { weight.columns }
-  /// End of the eight-lane part of every row (step 1 of ``Reduction``).
-  var vectorEnd: Int { weight.columns & ~7 }
+  /// Whole 32-element groups of a row.
+  var groups: Int { weight.columns >> 5 }
+  /// End of the sixteen-lane part of every row (step 1 of ``Reduction``).
+  var vectorEnd: Int { weight.columns & ~15 }
 
   /// Runs the rows of the blocks `blocks` (4 rows each; the last one may be shorter).
   func run(blocks: Range<Int>) {
     let rows = (blocks.lowerBound * 4)..<min(weight.rows, blocks.upperBound * 4)
     switch weight.type {
-    case .f32: run(F32Weights.self, rows: rows)
-    case .f16: run(F16Weights.self, rows: rows)
-    case .bf16: run(BF16Weights.self, rows: rows)
+    case .f32: run(F32Row.self, rows: rows)
+    case .f16: run(F16Row.self, rows: rows)
+    case .bf16: run(BF16Row.self, rows: rows)
+    case .q8_0: run(Q8_0Row.self, rows: rows)
+    case .q4_0: run(Q4_0Row.self, rows: rows)
+    case .q4_1: run(Q4_1Row.self, rows: rows)
+    case .q5_0: run(Q5_0Row.self, rows: rows)
+    case .q5_1: run(Q5_1Row.self, rows: rows)
+    case .q2_K: run(Q2_KRow.self, rows: rows)
+    case .q3_K: run(Q3_KRow.self, rows: rows)
+    case .q4_K: run(Q4_KRow.self, rows: rows)
+    case .q5_K: run(Q5_KRow.self, rows: rows)
+    case .q6_K: run(Q6_KRow.self, rows: rows)
     }
   }
 
-  /// Cache blocking over `rows`: a panel of weight rows (about 128 KiB) stays in L2 while groups
-  /// of tokens (about 128 KiB of inputs) run over it; inside a panel, blocks of 4 rows go through
-  /// the register tiles. Only the loop order changes, never the operations of one output.
+  /// Cache blocking and row order over `rows`. The rows are cut into four quarters, and the
+  /// register tiles take one row of each quarter at a time (rows `r`, `r + q`, `r + 2q`,
+  /// `r + 3q`): each of the tile's four weight streams then walks its quarter sequentially
+  /// through memory, which the hardware prefetchers follow even when rows are short (a 576-wide
+  /// Q4_1 row is 360 bytes). A panel of quarter-rows (about 128 KiB of weights) stays in L2
+  /// while groups of tokens (about 128 KiB of inputs) run over it. Only the loop order changes,
+  /// never the operations of one output.
+  ///
+  /// For more than 4 tokens, a ggml block type decodes each quad once into `Float` scratch (its
+  /// exact dequantized values) and the tiles read that as `Float` rows, so the decoding cost does
+  /// not grow with the number of tokens; the tiles then compute exactly what they would on the
+  /// stored rows.
   @inline(__always)
-  func run<L: WeightLoader>(_: L.Type, rows: Range<Int>) {
-    let panelRows = max(4, ((1 << 17) / max(1, columns * weight.type.byteWidth)) & ~3)
+  func run<D: RowDecoder>(_: D.Type, rows: Range<Int>) {
+    guard D.self != F32Row.self, weight.type.blockElements > 1, tokens > 4 else {
+      run(D.self, rows: rows, scratch: nil)
+      return
+    }
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * columns) { scratch in
+      run(D.self, rows: rows, scratch: scratch.baseAddress)
+    }
+  }
+
+  @inline(__always)
+  func run<D: RowDecoder>(_: D.Type, rows: Range<Int>, scratch: UnsafeMutablePointer<Float>?) {
+    let quarter = (rows.count + 3) / 4
+    let panelRows = max(1, (1 << 17) / max(1, 4 * weight.rowBytes))
     let groupTokens = max(4, ((1 << 17) / max(1, columns * 4)) & ~3)
-    var panel = rows.lowerBound
-    while panel < rows.upperBound {
-      let panelEnd = min(panel + panelRows, rows.upperBound)
+    var panel = 0
+    while panel < quarter {
+      let panelEnd = min(panel + panelRows, quarter)
       var group = 0
       while group < tokens {
         let groupEnd = min(group + groupTokens, tokens)
-        var r = panel
-        while r < panelEnd {
-          let blockEnd = min(r + 4, panelEnd)
-          runBlock(L.self, rows: r..<blockEnd, tokens: group..<groupEnd)
-          r = blockEnd
+        for r in panel..<panelEnd {
+          let quad = RowQuad(first: rows.lowerBound + r, stride: quarter, end: rows.upperBound)
+          if let scratch {
+            decode(D.self, quad, into: scratch)
+            let stride = columns * 4
+            let rows = RowPointers(
+              UnsafeRawPointer(scratch), UnsafeRawPointer(scratch) + stride,
+              UnsafeRawPointer(scratch) + 2 * stride, UnsafeRawPointer(scratch) + 3 * stride)
+            runQuad(F32Row.self, rows, quad, tokens: group..<groupEnd)
+          } else {
+            let rows = RowPointers(
+              weight.rowAddress(quad.row(0)), weight.rowAddress(quad.row(1)),
+              weight.rowAddress(quad.row(2)), weight.rowAddress(quad.row(3)))
+            runQuad(D.self, rows, quad, tokens: group..<groupEnd)
+          }
         }
         group = groupEnd
       }
@@ -80,201 +125,104 @@ struct LinearTask {
     }
   }
 
-  /// Up to 4 rows and a range of tokens through the register tiles: 2 rows x 4 tokens (1 x 4 for
-  /// an odd row), then the leftover tokens in pairs (4 rows x 2 tokens: small Medusa trees of 2
-  /// or 3 nodes read each widened weight once) and one at a time (4 rows x 1 token, or 1 x 1).
-  @inline(__always)
-  func runBlock<L: WeightLoader>(_: L.Type, rows: Range<Int>, tokens: Range<Int>) {
-    var t = tokens.lowerBound
-    while t + 4 <= tokens.upperBound {
-      var row = rows.lowerBound
-      while row + 2 <= rows.upperBound {
-        tile2x4(L.self, row: row, token: t)
-        row += 2
+  /// Dequantizes the 4 rows of `quad` into `scratch` `[4][columns]`.
+  @inline(never)
+  func decode<D: RowDecoder>(_: D.Type, _ quad: RowQuad, into scratch: UnsafeMutablePointer<Float>)
+  {
+    for k in 0..<4 {
+      let row = weight.rowAddress(quad.row(k))
+      let out = scratch + k * columns
+      for g in 0..<groups {
+        let (u, v) = D.load(row, group: g)
+        Reduction.store(u, out, g &* 32)
+        Reduction.store(v, out, g &* 32 &+ 16)
       }
-      if row < rows.upperBound { tile1x4(L.self, row: row, token: t) }
-      t += 4
-    }
-    if rows.count == 4 {
-      while t + 2 <= tokens.upperBound {
-        tile4x2(L.self, row: rows.lowerBound, token: t)
-        t += 2
-      }
-    }
-    while t < tokens.upperBound {
-      if rows.count == 4 {
-        tile4x1(L.self, row: rows.lowerBound, token: t)
-      } else {
-        for row in rows { tile1x1(L.self, row: row, token: t) }
-      }
-      t += 1
     }
   }
 
-  /// Steps 2 and 3 of ``Reduction`` and the bias; stores `y[token][row]`.
+  /// One quad of rows and a range of tokens: 4 tokens at a time through the 4 x 4 tile, the
+  /// last 1-3 tokens through the 4 x 3, 4 x 2 or 4 x 1 tile.
   @inline(__always)
-  func finish<L: WeightLoader>(_: L.Type, _ acc: SIMD8<Float>, row: Int, token: Int) {
+  func runQuad<D: RowDecoder>(
+    _: D.Type, _ rows: RowPointers, _ quad: RowQuad, tokens: Range<Int>
+  ) {
+    var t = tokens.lowerBound
+    while t + 4 <= tokens.upperBound {
+      tile(D.self, TileWidth4.self, rows, quad, token: t)
+      t += 4
+    }
+    switch tokens.upperBound - t {
+    case 3: tile(D.self, TileWidth3.self, rows, quad, token: t)
+    case 2: tile(D.self, TileWidth2.self, rows, quad, token: t)
+    case 1: tile(D.self, TileWidth1.self, rows, quad, token: t)
+    default: break
+    }
+  }
+
+  /// Steps 2 and 3 of ``Reduction`` and the bias; stores `y[token][row]` (`stored` is the row's
+  /// data, for the scalar tail of the float types).
+  @inline(__always)
+  func finish<D: RowDecoder>(
+    _: D.Type, _ acc: SIMD16<Float>, stored: UnsafeRawPointer, row: Int, token: Int
+  ) {
     let s = Reduction.tail(
-      L.self, Reduction.horizontalSum(acc), x + token * columns, weight.rowAddress(row),
-      from: vectorEnd, to: columns)
+      D.self, Reduction.horizontalSum(acc), x + token * columns, stored, from: vectorEnd,
+      to: columns)
     y[token * weight.rows + row] = bias.map { s + $0[row] } ?? s
   }
 
-  /// One row, one token.
+  /// The register tile: the 4 rows `rows` (the data of the rows of `quad`) x `W.tokens`
+  /// tokens, 16 accumulators at most. Each group of 32 weights of each row is decoded once and
+  /// used by every token of the tile. A quad with fewer than 4 real rows repeats its first row
+  /// and stores only the real ones.
   @inline(never)
-  func tile1x1<L: WeightLoader>(_: L.Type, row: Int, token: Int) {
-    let w = weight.rowAddress(row)
+  func tile<D: RowDecoder, W: TileWidth>(
+    _: D.Type, _: W.Type, _ rows: RowPointers, _ quad: RowQuad, token: Int
+  ) {
+    let (w0, w1, w2, w3) = (rows.r0, rows.r1, rows.r2, rows.r3)
     let x0 = x + token * columns
-    var a = SIMD8<Float>()
-    var c = 0
-    while c < vectorEnd {
-      a = a + Reduction.loadFloats(x0, c) * L.load8(w, c)
-      c += 8
+    let x1 = W.tokens > 1 ? x0 + columns : x0
+    let x2 = W.tokens > 2 ? x1 + columns : x0
+    let x3 = W.tokens > 3 ? x2 + columns : x0
+    var a = TileAccumulators()
+    for g in 0..<groups {
+      let c = g &* 32
+      let (u0, v0) = D.load(w0, group: g)
+      let (u1, v1) = D.load(w1, group: g)
+      let (u2, v2) = D.load(w2, group: g)
+      let (u3, v3) = D.load(w3, group: g)
+      a.add(token: 0, Reduction.load(x0, c), u0, u1, u2, u3)
+      a.add(token: 0, Reduction.load(x0, c &+ 16), v0, v1, v2, v3)
+      if W.tokens > 1 {
+        a.add(token: 1, Reduction.load(x1, c), u0, u1, u2, u3)
+        a.add(token: 1, Reduction.load(x1, c &+ 16), v0, v1, v2, v3)
+      }
+      if W.tokens > 2 {
+        a.add(token: 2, Reduction.load(x2, c), u0, u1, u2, u3)
+        a.add(token: 2, Reduction.load(x2, c &+ 16), v0, v1, v2, v3)
+      }
+      if W.tokens > 3 {
+        a.add(token: 3, Reduction.load(x3, c), u0, u1, u2, u3)
+        a.add(token: 3, Reduction.load(x3, c &+ 16), v0, v1, v2, v3)
+      }
     }
-    finish(L.self, a, row: row, token: token)
-  }
-
-  /// Four rows, one token: four independent accumulators hide the add latency at T = 1.
-  @inline(never)
-  func tile4x1<L: WeightLoader>(_: L.Type, row: Int, token: Int) {
-    let w0 = weight.rowAddress(row)
-    let w1 = weight.rowAddress(row + 1)
-    let w2 = weight.rowAddress(row + 2)
-    let w3 = weight.rowAddress(row + 3)
-    let x0 = x + token * columns
-    var a0 = SIMD8<Float>()
-    var a1 = SIMD8<Float>()
-    var a2 = SIMD8<Float>()
-    var a3 = SIMD8<Float>()
-    var c = 0
-    while c < vectorEnd {
-      let v = Reduction.loadFloats(x0, c)
-      a0 = a0 + v * L.load8(w0, c)
-      a1 = a1 + v * L.load8(w1, c)
-      a2 = a2 + v * L.load8(w2, c)
-      a3 = a3 + v * L.load8(w3, c)
-      c += 8
+    let c = groups &* 32
+    if vectorEnd > c {
+      let u0 = D.load16(w0, at: c)
+      let u1 = D.load16(w1, at: c)
+      let u2 = D.load16(w2, at: c)
+      let u3 = D.load16(w3, at: c)
+      a.add(token: 0, Reduction.load(x0, c), u0, u1, u2, u3)
+      if W.tokens > 1 { a.add(token: 1, Reduction.load(x1, c), u0, u1, u2, u3) }
+      if W.tokens > 2 { a.add(token: 2, Reduction.load(x2, c), u0, u1, u2, u3) }
+      if W.tokens > 3 { a.add(token: 3, Reduction.load(x3, c), u0, u1, u2, u3) }
     }
-    finish(L.self, a0, row: row, token: token)
-    finish(L.self, a1, row: row + 1, token: token)
-    finish(L.self, a2, row: row + 2, token: token)
-    finish(L.self, a3, row: row + 3, token: token)
-  }
-
-  /// Four rows, two tokens: each widened weight vector serves both tokens.
-  @inline(never)
-  func tile4x2<L: WeightLoader>(_: L.Type, row: Int, token: Int) {
-    let w0 = weight.rowAddress(row)
-    let w1 = weight.rowAddress(row + 1)
-    let w2 = weight.rowAddress(row + 2)
-    let w3 = weight.rowAddress(row + 3)
-    let x0 = x + token * columns
-    let x1 = x0 + columns
-    var a00 = SIMD8<Float>()
-    var a10 = SIMD8<Float>()
-    var a20 = SIMD8<Float>()
-    var a30 = SIMD8<Float>()
-    var a01 = SIMD8<Float>()
-    var a11 = SIMD8<Float>()
-    var a21 = SIMD8<Float>()
-    var a31 = SIMD8<Float>()
-    var c = 0
-    while c < vectorEnd {
-      let v0 = Reduction.loadFloats(x0, c)
-      let v1 = Reduction.loadFloats(x1, c)
-      let u0 = L.load8(w0, c)
-      a00 = a00 + v0 * u0
-      a01 = a01 + v1 * u0
-      let u1 = L.load8(w1, c)
-      a10 = a10 + v0 * u1
-      a11 = a11 + v1 * u1
-      let u2 = L.load8(w2, c)
-      a20 = a20 + v0 * u2
-      a21 = a21 + v1 * u2
-      let u3 = L.load8(w3, c)
-      a30 = a30 + v0 * u3
-      a31 = a31 + v1 * u3
-      c += 8
+    for t in 0..<W.tokens {
+      for r in 0..<4 where quad.isReal(r) {
+        finish(
+          D.self, a.value(row: r, token: t), stored: rows.pointer(r), row: quad.row(r),
+          token: token + t)
+      }
     }
-    finish(L.self, a00, row: row, token: token)
-    finish(L.self, a10, row: row + 1, token: token)
-    finish(L.self, a20, row: row + 2, token: token)
-    finish(L.self, a30, row: row + 3, token: token)
-    finish(L.self, a01, row: row, token: token + 1)
-    finish(L.self, a11, row: row + 1, token: token + 1)
-    finish(L.self, a21, row: row + 2, token: token + 1)
-    finish(L.self, a31, row: row + 3, token: token + 1)
-  }
-
-  /// One row, four tokens.
-  @inline(never)
-  func tile1x4<L: WeightLoader>(_: L.Type, row: Int, token: Int) {
-    let w0 = weight.rowAddress(row)
-    let x0 = x + token * columns
-    let x1 = x0 + columns
-    let x2 = x1 + columns
-    let x3 = x2 + columns
-    var a0 = SIMD8<Float>()
-    var a1 = SIMD8<Float>()
-    var a2 = SIMD8<Float>()
-    var a3 = SIMD8<Float>()
-    var c = 0
-    while c < vectorEnd {
-      let w = L.load8(w0, c)
-      a0 = a0 + Reduction.loadFloats(x0, c) * w
-      a1 = a1 + Reduction.loadFloats(x1, c) * w
-      a2 = a2 + Reduction.loadFloats(x2, c) * w
-      a3 = a3 + Reduction.loadFloats(x3, c) * w
-      c += 8
-    }
-    finish(L.self, a0, row: row, token: token)
-    finish(L.self, a1, row: row, token: token + 1)
-    finish(L.self, a2, row: row, token: token + 2)
-    finish(L.self, a3, row: row, token: token + 3)
-  }
-
-  /// Two rows, four tokens: the main tile for batches (8 accumulators, 2 widened weight vectors).
-  @inline(never)
-  func tile2x4<L: WeightLoader>(_: L.Type, row: Int, token: Int) {
-    let w0 = weight.rowAddress(row)
-    let w1 = weight.rowAddress(row + 1)
-    let x0 = x + token * columns
-    let x1 = x0 + columns
-    let x2 = x1 + columns
-    let x3 = x2 + columns
-    var a00 = SIMD8<Float>()
-    var a01 = SIMD8<Float>()
-    var a02 = SIMD8<Float>()
-    var a03 = SIMD8<Float>()
-    var a10 = SIMD8<Float>()
-    var a11 = SIMD8<Float>()
-    var a12 = SIMD8<Float>()
-    var a13 = SIMD8<Float>()
-    var c = 0
-    while c < vectorEnd {
-      let u = L.load8(w0, c)
-      let v = L.load8(w1, c)
-      let v0 = Reduction.loadFloats(x0, c)
-      a00 = a00 + v0 * u
-      a10 = a10 + v0 * v
-      let v1 = Reduction.loadFloats(x1, c)
-      a01 = a01 + v1 * u
-      a11 = a11 + v1 * v
-      let v2 = Reduction.loadFloats(x2, c)
-      a02 = a02 + v2 * u
-      a12 = a12 + v2 * v
-      let v3 = Reduction.loadFloats(x3, c)
-      a03 = a03 + v3 * u
-      a13 = a13 + v3 * v
-      c += 8
-    }
-    finish(L.self, a00, row: row, token: token)
-    finish(L.self, a01, row: row, token: token + 1)
-    finish(L.self, a02, row: row, token: token + 2)
-    finish(L.self, a03, row: row, token: token + 3)
-    finish(L.self, a10, row: row + 1, token: token)
-    finish(L.self, a11, row: row + 1, token: token + 1)
-    finish(L.self, a12, row: row + 1, token: token + 2)
-    finish(L.self, a13, row: row + 1, token: token + 3)
   }
 }

@@ -1,7 +1,6 @@
-import Dispatch
 import Foundation
 
-/// Thread fan-out over Dispatch.
+/// Thread fan-out over a pool of spinning workers (``WorkerPool``).
 ///
 /// Kernels split *independent outputs* (rows, tokens, query-head pairs) across threads, never a
 /// reduction, so the number of threads never changes a single bit of any result.
@@ -24,9 +23,9 @@ public struct Parallelism: Sendable {
 
   /// Splits `0..<count` into at most `threads` contiguous chunks of nearly equal size (the first
   /// `count % chunks` chunks are one longer) and runs `body(chunkIndex, range)` for each,
-  /// concurrently through `DispatchQueue.concurrentPerform`. `chunkIndex < threads` always, so a
-  /// caller may give each chunk its own slice of scratch memory. With one chunk (one thread, or
-  /// `count <= 1`) the body runs inline. Empty ranges are never passed.
+  /// concurrently on this process's ``WorkerPool`` (chunk 0 on the calling thread). `chunkIndex
+  /// < threads` always, so a caller may give each chunk its own slice of scratch memory. With
+  /// one chunk (one thread, or `count <= 1`) the body runs inline. Empty ranges are never passed.
   public func forEachChunk(
     _ count: Int, _ body: @Sendable (_ chunk: Int, _ range: Range<Int>) -> Void
   ) {
@@ -38,7 +37,7 @@ public struct Parallelism: Sendable {
     }
     let base = count / chunks
     let remainder = count % chunks
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+    WorkerPool.shared.run(chunks: chunks) { chunk in
       let start = chunk * base + min(chunk, remainder)
       let length = base + (chunk < remainder ? 1 : 0)
       body(chunk, start..<(start + length))

@@ -8,19 +8,12 @@
 /// `Double` and using the platform's `Double` `exp`. They document what the fast kernels compute
 /// and let the tests bound the fast kernels' rounding; they are not bit-identical to them.
 public enum ReferenceKernels {
-  /// Element `[row][column]` of `weight`, widened to `Float` one scalar at a time.
+  /// Element `[row][column]` of `weight`, widened or dequantized one scalar at a time
+  /// (``ReferenceDequantization``).
   public static func element(_ weight: WeightMatrix, row: Int, column: Int) -> Float {
-    let index = row * weight.columns + column
-    switch weight.type {
-    case .f32:
-      return weight.base.loadUnaligned(fromByteOffset: index * 4, as: Float.self)
-    case .f16:
-      let bits = weight.base.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self)
-      return Float(Float16(bitPattern: bits))
-    case .bf16:
-      let bits = weight.base.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self)
-      return Float(bitPattern: UInt32(bits) << 16)
-    }
+    let block = weight.rowAddress(row) + column / weight.type.blockElements * weight.type.blockBytes
+    return ReferenceDequantization.element(
+      weight.type, block: block, index: column % weight.type.blockElements)
   }
 
   /// `y[t][o] = sum_i x[t][i] * W[o][i] (+ bias[o])`, summed in `Double`.

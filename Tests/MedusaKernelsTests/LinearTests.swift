@@ -3,12 +3,19 @@ import XCTest
 
 final class LinearTests: XCTestCase {
   private let types: [WeightType] = [.f32, .f16, .bf16]
+  private let blockTypes: [WeightType] = WeightType.allCases.filter { $0.blockElements > 1 }
+
+  /// Shapes for `type`: odd ones for the float types, whole blocks for the ggml types.
+  private func shapes(_ type: WeightType) -> [(rows: Int, columns: Int)] {
+    type.blockElements == 1
+      ? [(1, 1), (5, 7), (37, 67), (64, 256), (13, 259)]
+      : [(1, 256), (5, 512), (38, 256)]
+  }
 
   func testMatchesReferenceOnOddShapes() {
     var random = TestRandom(seed: 1)
-    let shapes = [(rows: 1, columns: 1), (5, 7), (37, 67), (64, 256), (13, 259)]
-    for type in types {
-      for (rows, columns) in shapes {
+    for type in WeightType.allCases {
+      for (rows, columns) in shapes(type) {
         let weights = TestWeights(rows: rows, columns: columns, type: type, random: &random)
         let bias = random.floats(rows)
         for tokens in [1, 3, 4, 6, 9] {
@@ -24,11 +31,12 @@ final class LinearTests: XCTestCase {
               ReferenceKernels.linear(
                 x, tokens: tokens, weight: weights.matrix, bias: biasPointer, into: &naive)
             }
-            // Inputs and weights are in [-1, 1): the rounding error of a Float sum of n terms
-            // is below n * 2^-24 * sum |x w| <= n^2 * 6e-8; 1e-6 * columns is far above it.
+            // Inputs are in [-1, 1) and weights in [-wMax, wMax]: the rounding error of a
+            // Float sum of n terms is below n * 2^-24 * sum |x w| <= n^2 * 6e-8 * wMax;
+            // 1e-6 * columns * wMax is far above it.
             assertClose(
-              fast, naive, absolute: 1e-6 * Float(columns), "\(type) \(rows)x\(columns) T=\(tokens)"
-            )
+              fast, naive, absolute: 1e-6 * Float(columns) * maxMagnitude(weights.matrix),
+              "\(type) \(rows)x\(columns) T=\(tokens)")
           }
         }
       }
@@ -39,8 +47,8 @@ final class LinearTests: XCTestCase {
   /// of 1...64 tokens, with one or two threads.
   func testBatchInvarianceBitwise() {
     var random = TestRandom(seed: 2)
-    for type in types {
-      for (rows, columns) in [(37, 67), (22, 136)] {
+    for type in types + [.q4_1, .q6_K] {
+      for (rows, columns) in type.blockElements == 1 ? [(37, 67), (22, 136)] : [(37, 256)] {
         let weights = TestWeights(rows: rows, columns: columns, type: type, random: &random)
         let bias = random.floats(rows)
         let pool = random.floats(64 * columns)
@@ -75,21 +83,81 @@ final class LinearTests: XCTestCase {
     }
   }
 
+  /// The largest |w| of `matrix` (at least 1).
+  private func maxMagnitude(_ matrix: WeightMatrix) -> Float {
+    var row = [Float](repeating: 0, count: matrix.columns)
+    var largest: Float = 1
+    for r in 0..<matrix.rows {
+      matrix.widenRow(r, into: &row)
+      largest = row.reduce(largest) { max($0, abs($1)) }
+    }
+    return largest
+  }
+
   func testWidenRowIsExact() {
     var random = TestRandom(seed: 3)
-    for type in types {
-      let weights = TestWeights(rows: 3, columns: 21, type: type, random: &random)
-      var row = [Float](repeating: 0, count: 21)
+    for type in WeightType.allCases {
+      let columns = type.blockElements == 1 ? 21 : 512
+      let weights = TestWeights(rows: 3, columns: columns, type: type, random: &random)
+      var row = [Float](repeating: 0, count: columns)
       weights.matrix.widenRow(2, into: &row)
-      let expected = (0..<21).map { ReferenceKernels.element(weights.matrix, row: 2, column: $0) }
+      let expected = (0..<columns).map {
+        ReferenceKernels.element(weights.matrix, row: 2, column: $0)
+      }
       assertBitwiseEqual(row[...], expected[...], "\(type)")
     }
   }
 
-  func testWeightTypeByteWidth() {
-    XCTAssertEqual(WeightType.f32.byteWidth, 4)
-    XCTAssertEqual(WeightType.f16.byteWidth, 2)
-    XCTAssertEqual(WeightType.bf16.byteWidth, 2)
+  /// A stored (quantized or half) matrix gives bit for bit what the `Float` matrix of its
+  /// dequantized values gives: the decoders are exact and the reduction is the same.
+  func testStoredTypesEqualTheirDequantizedFloatMatrix() {
+    var random = TestRandom(seed: 5)
+    for type in WeightType.allCases where type != .f32 {
+      let (rows, columns) = type.blockElements == 1 ? (13, 83) : (13, 512)
+      let weights = TestWeights(rows: rows, columns: columns, type: type, random: &random)
+      var widened = [Float](repeating: 0, count: rows * columns)
+      for r in 0..<rows { weights.matrix.widenRow(r, into: &widened[r * columns]) }
+      for tokens in [1, 2, 3, 4, 7] {
+        let x = random.floats(tokens * columns)
+        var stored = [Float](repeating: .nan, count: tokens * rows)
+        var float = stored
+        Kernels.linear(
+          x, tokens: tokens, weight: weights.matrix, bias: nil, into: &stored,
+          parallelism: Parallelism(threads: 2))
+        widened.withUnsafeBytes { raw in
+          let matrix = WeightMatrix(
+            rows: rows, columns: columns, type: .f32, base: raw.baseAddress!)
+          Kernels.linear(
+            x, tokens: tokens, weight: matrix, bias: nil, into: &float, parallelism: .serial)
+        }
+        assertBitwiseEqual(stored[...], float[...], "\(type) T=\(tokens)")
+      }
+    }
+  }
+
+  /// A row order reads the rows of the stored matrix permuted, bit for bit.
+  func testRowOrderPermutesRows() {
+    var random = TestRandom(seed: 6)
+    let (rows, columns) = (8, 256)
+    let weights = TestWeights(rows: rows, columns: columns, type: .q4_K, random: &random)
+    let order: [Int32] = [3, 0, 7, 1, 6, 2, 5, 4]
+    let x = random.floats(3 * columns)
+    var plain = [Float](repeating: .nan, count: 3 * rows)
+    var permuted = plain
+    Kernels.linear(
+      x, tokens: 3, weight: weights.matrix, bias: nil, into: &plain, parallelism: .serial)
+    order.withUnsafeBufferPointer { o in
+      let matrix = WeightMatrix(
+        rows: rows, columns: columns, type: .q4_K, base: weights.matrix.base,
+        rowOrder: o.baseAddress)
+      Kernels.linear(x, tokens: 3, weight: matrix, bias: nil, into: &permuted, parallelism: .serial)
+    }
+    for t in 0..<3 {
+      for r in 0..<rows {
+        XCTAssertEqual(
+          permuted[t * rows + r].bitPattern, plain[t * rows + Int(order[r])].bitPattern)
+      }
+    }
   }
 }
 

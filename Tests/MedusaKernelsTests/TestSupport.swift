@@ -27,28 +27,57 @@ struct TestRandom {
   mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }
 
-/// Weight bytes of one storage type, kept alive by the test.
+/// Weight bytes of one storage type, kept alive by the test. Float types hold random values;
+/// ggml block types hold random bytes whose f16 scale fields are set to finite random halves.
 final class TestWeights {
   let bytes: UnsafeMutableRawPointer
   let matrix: WeightMatrix
 
   init(rows: Int, columns: Int, type: WeightType, random: inout TestRandom, scale: Float = 1) {
     let count = rows * columns
-    bytes = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4 + 2, alignment: 16)
+    let rowBytes = type.rowBytes(columns: columns)
+    bytes = UnsafeMutableRawPointer.allocate(
+      byteCount: max(rows * rowBytes, 4) + 2, alignment: 16)
     // One byte of offset makes every load unaligned, as memory-mapped tensors may be.
     let base = bytes + 1
-    for i in 0..<count {
-      let value = random.float(scale)
-      switch type {
-      case .f32: base.storeBytes(of: value, toByteOffset: i * 4, as: Float.self)
-      case .f16: base.storeBytes(of: Float16(value), toByteOffset: i * 2, as: Float16.self)
-      case .bf16:
-        base.storeBytes(
-          of: UInt16(truncatingIfNeeded: value.bitPattern >> 16), toByteOffset: i * 2,
-          as: UInt16.self)
+    switch type {
+    case .f32, .f16, .bf16:
+      for i in 0..<count {
+        let value = random.float(scale)
+        switch type {
+        case .f32: base.storeBytes(of: value, toByteOffset: i * 4, as: Float.self)
+        case .f16: base.storeBytes(of: Float16(value), toByteOffset: i * 2, as: Float16.self)
+        default:
+          base.storeBytes(
+            of: UInt16(truncatingIfNeeded: value.bitPattern >> 16), toByteOffset: i * 2,
+            as: UInt16.self)
+        }
+      }
+    default:
+      for i in 0..<(rows * rowBytes) {
+        base.storeBytes(of: UInt8(truncatingIfNeeded: random.next()), toByteOffset: i, as: UInt8.self)
+      }
+      for block in 0..<(rows * rowBytes / type.blockBytes) {
+        for offset in TestWeights.scaleOffsets(type) {
+          base.storeBytes(
+            of: Float16(random.float(scale * 0.1)),
+            toByteOffset: block * type.blockBytes + offset, as: Float16.self)
+        }
       }
     }
     matrix = WeightMatrix(rows: rows, columns: columns, type: type, base: UnsafeRawPointer(base))
+  }
+
+  /// Byte offsets of the f16 scale and minimum fields in one block of `type`.
+  static func scaleOffsets(_ type: WeightType) -> [Int] {
+    switch type {
+    case .f32, .f16, .bf16: return []
+    case .q8_0, .q4_0, .q5_0: return [0]
+    case .q4_1, .q5_1, .q4_K, .q5_K: return [0, 2]
+    case .q2_K: return [80, 82]
+    case .q3_K: return [108]
+    case .q6_K: return [208]
+    }
   }
 
   deinit { bytes.deallocate() }
