@@ -102,4 +102,60 @@ public enum FormatError: Error, CustomStringConvertible, Equatable, Sendable {
   case storageOutOfBounds(file: String, tensor: String, needed: Int, available: Int)
   /// The checkpoint's `byteorder` entry is not `little`.
   case unsupportedByteOrder(file: String, byteOrder: String)
+
+  // MARK: GGUF
+
+  /// The file does not start with the bytes "GGUF" (`magic`: its first bytes, up to four).
+  case ggufBadMagic(file: String, magic: [UInt8])
+  /// A GGUF version 1 file (32-bit counts, superseded in 2023 and no longer read by ggml).
+  case ggufVersion1(file: String)
+  /// A GGUF version other than 1, 2 and 3.
+  case ggufUnknownVersion(file: String, version: UInt32)
+  /// A big-endian GGUF file: its version field reads byte-swapped (`version` is its
+  /// big-endian value). Only little-endian files are read.
+  case ggufBigEndian(file: String, version: UInt32)
+  /// The file ends inside `what`, which starts at byte `offset`.
+  case ggufTruncated(file: String, what: String, offset: Int)
+  /// A count (of tensors, metadata entries or array elements; `what` says which) larger than
+  /// the rest of the file can hold: `count` items of at least `minimumSize` bytes each, with
+  /// `available` bytes left from `offset`.
+  case ggufCountTooLarge(
+    file: String, what: String, count: UInt64, minimumSize: Int, offset: Int, available: Int)
+  /// A string (of `what`) whose length, stored at `offset`, runs past the end of the file.
+  case ggufStringTooLong(file: String, what: String, length: UInt64, offset: Int, available: Int)
+  /// A key, string or tensor name (`what`) that is not valid UTF-8, at byte `offset`.
+  case ggufNotUTF8(file: String, what: String, offset: Int)
+  /// A metadata key of zero bytes, at byte `offset` (ggml asserts keys are non-empty).
+  case ggufEmptyKey(file: String, offset: Int)
+  /// A value type number outside 0...12, for the value or array elements of `key`.
+  case ggufUnknownValueType(file: String, key: String, type: UInt32, offset: Int)
+  /// Arrays nested deeper than `limit` levels in the value of `key`.
+  case ggufNestingTooDeep(file: String, key: String, limit: Int, offset: Int)
+  /// A bool byte other than 0 and 1 in the value of `key`.
+  case ggufInvalidBool(file: String, key: String, byte: UInt8, offset: Int)
+  /// A metadata key that appears twice (compared byte for byte).
+  case ggufDuplicateKey(file: String, key: String)
+  /// `general.alignment` that is not a uint32 (`type` is the type it has).
+  case ggufAlignmentType(file: String, type: String)
+  /// `general.alignment` that is zero or not a power of two.
+  case ggufInvalidAlignment(file: String, alignment: UInt32)
+  /// Two tensor infos with the same name (compared byte for byte).
+  case ggufDuplicateTensor(file: String, tensor: String)
+  /// A tensor whose ggml type number is not one of `GGMLType`.
+  case ggufUnknownTensorType(file: String, tensor: String, type: UInt32)
+  /// A tensor with a dimension count outside 1...4 (GGML_MAX_DIMS).
+  case ggufDimensionCount(file: String, tensor: String, count: UInt32)
+  /// A tensor whose dimensions (as stored, `ne[0]` first) do not fit a signed 64-bit integer,
+  /// or whose element count or byte size overflows one.
+  case ggufShapeOverflow(file: String, tensor: String, dimensions: [UInt64])
+  /// A tensor whose row length `ne[0]` is not a multiple of its type's block size.
+  case ggufRowNotBlockMultiple(
+    file: String, tensor: String, type: String, rowLength: Int, blockSize: Int)
+  /// A tensor whose data offset is not a multiple of the file's alignment.
+  case ggufMisalignedTensor(file: String, tensor: String, offset: UInt64, alignment: Int)
+  /// A tensor whose bytes (`byteCount` from data offset `offset`) run past the data section.
+  case ggufTensorOutOfBounds(
+    file: String, tensor: String, offset: UInt64, byteCount: Int, dataSize: Int)
+  /// The data section starts (after the tensor infos, aligned) past the end of the file.
+  case ggufDataOffsetOutOfBounds(file: String, dataOffset: Int, fileSize: Int)
 }

@@ -81,6 +81,13 @@ extension FormatError {
       "\(file): tensor '\(tensor)' needs \(needed) bytes of storage, only \(available) exist"
     case .unsupportedByteOrder(let file, let byteOrder):
       "\(file): byte order '\(byteOrder)' is not supported (only 'little')"
+    case .ggufBadMagic, .ggufVersion1, .ggufUnknownVersion, .ggufBigEndian, .ggufTruncated,
+      .ggufCountTooLarge, .ggufStringTooLong, .ggufNotUTF8, .ggufEmptyKey, .ggufUnknownValueType,
+      .ggufNestingTooDeep, .ggufInvalidBool, .ggufDuplicateKey, .ggufAlignmentType,
+      .ggufInvalidAlignment, .ggufDuplicateTensor, .ggufUnknownTensorType, .ggufDimensionCount,
+      .ggufShapeOverflow, .ggufRowNotBlockMultiple, .ggufMisalignedTensor, .ggufTensorOutOfBounds,
+      .ggufDataOffsetOutOfBounds:
+      ggufDescription
     }
   }
 }
