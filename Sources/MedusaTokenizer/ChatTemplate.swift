@@ -122,3 +122,113 @@ func pythonStrip(_ text: String) -> String {
   else { return "" }
   return scalarString(scalars[first...last])
 }
+
+/// A chat template and the default system prompt that some Jinja templates insert when a
+/// conversation does not start with a system message: SmolLM2's ChatML template writes
+/// `<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging
+/// Face<|im_end|>\n` first in that case.
+public struct ChatFormat: Sendable, Equatable {
+  /// The prompt format.
+  public var template: ChatTemplate
+  /// The system message put first when the conversation has none (nil: the template's own
+  /// behaviour, which for Vicuna is its built-in system prompt).
+  public var defaultSystemPrompt: String?
+
+  /// A format from its parts.
+  public init(template: ChatTemplate, defaultSystemPrompt: String? = nil) {
+    self.template = template
+    self.defaultSystemPrompt = defaultSystemPrompt
+  }
+
+  /// The format that the Jinja `chat_template` text implements, recognized as
+  /// `ChatTemplate.detect` does; a ChatML template that writes a constant system block (a
+  /// string literal `'<|im_start|>system\n...<|im_end|>\n'`) gets that text as its default
+  /// system prompt. Any other template is `TokenizerError.unsupportedChatTemplate`, naming its
+  /// first line: then choose one by name (`ChatTemplate.named`).
+  public init(jinja: String) throws {
+    guard let template = ChatTemplate.detect(from: TokenizerConfig(chatTemplate: jinja)) else {
+      let firstLine = jinja.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+      throw TokenizerError.unsupportedChatTemplate(firstLine: String(firstLine.prefix(120)))
+    }
+    self.template = template
+    defaultSystemPrompt = template == .chatml ? ChatFormat.constantSystemBlock(in: jinja) : nil
+  }
+
+  /// The format of `config`'s chat template, or nil when it has none.
+  public init?(config: TokenizerConfig) throws {
+    guard let jinja = config.chatTemplate else { return nil }
+    try self.init(jinja: jinja)
+  }
+
+  /// The prompt text of `messages` (see `ChatTemplate.render`), with the default system
+  /// message first when there is one and the conversation does not start with a system message.
+  public func render(
+    messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String = "<s>",
+    eosToken: String = "</s>"
+  ) -> String {
+    var messages = messages
+    if let defaultSystemPrompt, let first = messages.first, first.role != "system" {
+      messages.insert(ChatMessage(role: "system", content: defaultSystemPrompt), at: 0)
+    }
+    return template.render(
+      messages: messages, addGenerationPrompt: addGenerationPrompt, bosToken: bosToken,
+      eosToken: eosToken)
+  }
+
+  /// The text of the first string literal inside a Jinja tag (`{{ }}`, `{% %}`) that is a whole
+  /// ChatML system block, `<|im_start|>system\n` + text + `<|im_end|>\n`.
+  static func constantSystemBlock(in jinja: String) -> String? {
+    let prefix = "<|im_start|>system\n"
+    let suffix = "<|im_end|>\n"
+    for literal in jinjaStringLiterals(jinja)
+    where literal.hasPrefix(prefix) && literal.hasSuffix(suffix)
+      && literal.count >= prefix.count + suffix.count
+    {
+      return String(literal.dropFirst(prefix.count).dropLast(suffix.count))
+    }
+    return nil
+  }
+
+  /// The string literals inside Jinja tags, unescaped (`\n`, `\t`, `\r`, `\\`, `\'`, `\"`).
+  static func jinjaStringLiterals(_ jinja: String) -> [String] {
+    let scalars = Array(jinja.unicodeScalars)
+    var literals: [String] = []
+    var index = 0
+    var inTag = false
+    while index < scalars.count {
+      let scalar = scalars[index]
+      let next = index + 1 < scalars.count ? scalars[index + 1] : nil
+      if !inTag {
+        if scalar == "{", next == "{" || next == "%" { inTag = true }
+        index += 1
+      } else if (scalar == "}" || scalar == "%") && next == "}" {
+        inTag = false
+        index += 2
+      } else if scalar == "'" || scalar == "\"" {
+        var text = String.UnicodeScalarView()
+        index += 1
+        while index < scalars.count, scalars[index] != scalar {
+          if scalars[index] == "\\", index + 1 < scalars.count {
+            let escaped = scalars[index + 1]
+            switch escaped {
+            case "n": text.append("\n")
+            case "t": text.append("\t")
+            case "r": text.append("\r")
+            case "\\", "'", "\"": text.append(escaped)
+            default: text.append(contentsOf: ["\\", escaped])
+            }
+            index += 2
+          } else {
+            text.append(scalars[index])
+            index += 1
+          }
+        }
+        literals.append(String(text))
+        index += 1
+      } else {
+        index += 1
+      }
+    }
+    return literals
+  }
+}

@@ -21,13 +21,18 @@ public final class Tokenizer: @unchecked Sendable {
   /// Settings from tokenizer_config.json (empty when there is none).
   public let config: TokenizerConfig
 
-  /// Loads `url`: a tokenizer.json file, or a model folder containing one. A
-  /// tokenizer_config.json next to it is read too, when present.
+  /// Loads `url`: a tokenizer.json file, or a model folder containing one (a
+  /// tokenizer_config.json next to it is read too, when present), or a `.gguf` file (see
+  /// `init(gguf:)`).
   public convenience init(url: URL) throws {
     var isDirectory: ObjCBool = false
     let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
     guard exists else {
       throw TokenizerError.unreadableFile(path: url.path, reason: "no such file or folder")
+    }
+    if !isDirectory.boolValue && Tokenizer.isGGUF(url) {
+      try self.init(ggufURL: url)
+      return
     }
     let file = isDirectory.boolValue ? url.appendingPathComponent("tokenizer.json") : url
     let configURL = file.deletingLastPathComponent().appendingPathComponent(

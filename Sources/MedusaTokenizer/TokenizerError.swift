@@ -22,6 +22,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
   case invalidUTF8(offset: Int)
   /// A token id outside the vocabulary (and outside the added tokens).
   case unknownID(Int)
+  /// A Jinja chat template that is none of the `ChatTemplate`s (`firstLine`: its first line).
+  case unsupportedChatTemplate(firstLine: String)
 
   /// A one-line, human-readable message.
   public var description: String {
@@ -44,6 +46,9 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
       return "input text is not valid UTF-8 (byte \(offset))"
     case .unknownID(let id):
       return "token id \(id) is not in the vocabulary"
+    case .unsupportedChatTemplate(let firstLine):
+      let names = ChatTemplate.allCases.map(\.rawValue).joined(separator: ", ")
+      return "chat template \(debugQuoted(firstLine)) is not one of \(names); choose one by name"
     }
   }
 }
