@@ -39,7 +39,7 @@ public enum LlamaError: Error, CustomStringConvertible, Equatable {
       return "\(file): field '\(field)': \(reason)"
     case .unsupportedModelType(let file, let modelType):
       return
-        "\(file): model_type '\(modelType)' is not supported (supported: llama, mistral, qwen2)"
+        "\(file): architecture '\(modelType)' is not supported (supported: llama, mistral, qwen2; GGUF: llama, qwen2)"
     case .unsupportedFeature(let file, let feature):
       return "\(file): unsupported: \(feature)"
     case .missingTensor(let name, let directory):
@@ -51,7 +51,8 @@ public enum LlamaError: Error, CustomStringConvertible, Equatable {
     case .shapeMismatch(let tensor, let expected, let found):
       return "tensor '\(tensor)': shape \(found) does not match config (expected \(expected))"
     case .unsupportedDType(let tensor, let dtype):
-      return "tensor '\(tensor)': dtype \(dtype) is not supported (F32, F16, BF16 are)"
+      return
+        "tensor '\(tensor)': type \(dtype) is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K are)"
     case .cacheOverflow(let needed, let capacity):
       return "KV cache overflow: \(needed) positions needed, capacity is \(capacity)"
     case .tokenOutOfRange(let token, let vocabularySize):

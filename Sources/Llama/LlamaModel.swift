@@ -2,7 +2,8 @@ import Foundation
 import MedusaFormats
 import MedusaKernels
 
-/// A Llama-family decoder-only transformer loaded from a Hugging Face model folder.
+/// A Llama-family decoder-only transformer loaded from a Hugging Face model folder or a GGUF
+/// file.
 ///
 /// The model is immutable: weights and config. All mutable data of a generation (KV cache,
 /// activations, logits) lives in an ``InferenceState`` made by ``makeState(capacity:maxBatch:parallelism:)``,
@@ -10,8 +11,11 @@ import MedusaKernels
 public final class LlamaModel: @unchecked Sendable {
   /// The architecture.
   public let config: LlamaConfig
-  /// Where the model was loaded from.
+  /// The folder the model was loaded from (for a GGUF file: the folder holding it), where
+  /// its Medusa heads and tokenizer are looked for.
   public let directory: URL
+  /// The GGUF file, when the model came from one.
+  public private(set) var ggufFile: URL? = nil
   let weights: LlamaWeights
   let inverseFrequencies: FloatBuffer
 
@@ -42,6 +46,54 @@ public final class LlamaModel: @unchecked Sendable {
     inverseFrequencies = FloatBuffer(copying: config.rope.inverseFrequencies())
   }
 
+  /// Loads a GGUF file: the config from its metadata (``LlamaConfig/init(gguf:)``), the
+  /// weights in place in the memory map, quantized blocks included.
+  public init(gguf url: URL) throws(LlamaError) {
+    let file: GGUFFile
+    do {
+      file = try GGUFFile(url: url)
+    } catch {
+      throw .checkpoint(error.description)
+    }
+    config = try LlamaConfig(gguf: file)
+    directory = url.deletingLastPathComponent()
+    ggufFile = url
+    weights = try LlamaWeights(tensors: GGUFBackbone(file: file, config: config), config: config)
+    inverseFrequencies = FloatBuffer(copying: config.rope.inverseFrequencies())
+  }
+
+  /// Loads whatever `path` names: a `.gguf` file, a Hugging Face folder (`config.json` +
+  /// safetensors), or a folder without `config.json` that holds exactly one `.gguf` file.
+  public convenience init(path: URL, ignoredPrefixes: [String] = []) throws(LlamaError) {
+    if let gguf = try Self.ggufFile(at: path) {
+      try self.init(gguf: gguf)
+    } else {
+      try self.init(directory: path, ignoredPrefixes: ignoredPrefixes)
+    }
+  }
+
+  /// The GGUF file `path` stands for, or `nil` for a Hugging Face folder.
+  public static func ggufFile(at path: URL) throws(LlamaError) -> URL? {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
+      throw .unreadableConfig(file: path.path, reason: "no such file or folder")
+    }
+    guard isDirectory.boolValue else { return path }
+    if FileManager.default.fileExists(atPath: path.appendingPathComponent("config.json").path) {
+      return nil
+    }
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: path.path)) ?? []
+    let ggufs = names.filter { $0.hasSuffix(".gguf") }.sorted()
+    switch ggufs.count {
+    case 0: return nil
+    case 1: return path.appendingPathComponent(ggufs[0])
+    default:
+      throw .unreadableConfig(
+        file: path.path,
+        reason: "holds \(ggufs.count) .gguf files (\(ggufs.joined(separator: ", "))); name one")
+    }
+  }
+
   /// The weight matrix of the LM head (the embedding when tied), for Medusa heads that start
   /// from it and for byte counts.
   public var languageModelHead: WeightMatrix { weights.languageModelHead }
@@ -49,15 +101,13 @@ public final class LlamaModel: @unchecked Sendable {
   /// Bytes of weights one forward pass reads (all matrices once; the embedding rows read are
   /// negligible and not counted, except when the head is tied to it).
   public var weightBytesPerForward: Int {
-    var total =
-      weights.languageModelHead.rows * weights.languageModelHead.columns
-      * weights.languageModelHead.type.byteWidth
+    var total = weights.languageModelHead.byteCount
     for layer in weights.layers {
       for matrix in [
         layer.queryProjection, layer.keyProjection, layer.valueProjection,
         layer.outputProjection, layer.gateProjection, layer.upProjection, layer.downProjection,
       ] {
-        total += matrix.rows * matrix.columns * matrix.type.byteWidth
+        total += matrix.byteCount
       }
     }
     return total

@@ -24,66 +24,78 @@ struct LayerWeights: @unchecked Sendable {
 
 /// All weights of a Llama-family model, checked against the config.
 ///
-/// Matrices stay in their file dtype inside the memory-mapped checkpoint (the kernels widen
-/// them in registers); small vectors (norms, biases) are widened to Float once at load.
-/// Every tensor the architecture needs must be present with the configured shape, and every
-/// tensor present must be used, except those under `ignoredPrefixes` (e.g. `medusa_head.` in
-/// a Medusa-2 checkpoint) and the stale `rotary_emb.inv_freq` buffers old exports carry.
+/// Matrices stay in their stored type inside the memory-mapped checkpoint (the kernels widen
+/// or dequantize them in registers); small vectors (norms, biases) are widened to Float once at
+/// load. Every tensor the architecture needs must be present with the configured shape, and
+/// every tensor present must be used (each source says what else it allows).
 public final class LlamaWeights: @unchecked Sendable {
   let embedding: WeightMatrix
   let layers: [LayerWeights]
   let finalNorm: FloatBuffer
   let languageModelHead: WeightMatrix
   /// Keeps the checkpoint and its memory maps alive.
-  private let loader: WeightLoader
+  private let source: AnyObject
 
-  /// Loads and validates the weights of `config` from `store`; `source` names it in errors.
-  public init(
+  /// Loads and validates the weights of `config` from a safetensors `store`; `source` names it
+  /// in errors. Tensors under `ignoredPrefixes` (e.g. `medusa_head.` in a Medusa-2 checkpoint)
+  /// and the stale `rotary_emb.inv_freq` buffers old exports carry are allowed.
+  public convenience init(
     store: any TensorSource, config: LlamaConfig, source: String, ignoredPrefixes: [String]
   ) throws(LlamaError) {
-    let loader = WeightLoader(source: store, origin: source)
-    self.loader = loader
+    let tensors = SafetensorsBackbone(
+      loader: WeightLoader(source: store, origin: source), ignoredPrefixes: ignoredPrefixes)
+    try self.init(tensors: tensors, config: config)
+  }
+
+  /// Loads and validates the weights of `config` from `tensors`.
+  init(tensors: any BackboneTensorSource, config: LlamaConfig) throws(LlamaError) {
+    source = tensors
     let hidden = config.hiddenSize
     let queryWidth = config.headCount * config.headDimension
     let keyValueWidth = config.keyValueHeadCount * config.headDimension
     let intermediate = config.intermediateSize
-    embedding = try loader.matrix("model.embed_tokens.weight", [config.vocabularySize, hidden])
+    embedding = try tensors.matrix(.embedding, [config.vocabularySize, hidden])
     var layers: [LayerWeights] = []
     for index in 0..<config.layerCount {
-      let prefix = "model.layers.\(index)."
-      let attention = prefix + "self_attn."
-      let mlp = prefix + "mlp."
+      func matrix(_ tensor: BackboneTensor.LayerTensor, _ shape: [Int]) throws(LlamaError)
+        -> WeightMatrix
+      {
+        try tensors.matrix(.layer(index, tensor), shape)
+      }
+      func vector(_ tensor: BackboneTensor.LayerTensor, _ count: Int, if present: Bool = true)
+        throws(LlamaError) -> FloatBuffer?
+      {
+        present ? try tensors.vector(.layer(index, tensor), count) : nil
+      }
       layers.append(
         LayerWeights(
-          queryProjection: try loader.matrix(attention + "q_proj.weight", [queryWidth, hidden]),
-          keyProjection: try loader.matrix(attention + "k_proj.weight", [keyValueWidth, hidden]),
-          valueProjection: try loader.matrix(attention + "v_proj.weight", [keyValueWidth, hidden]),
-          outputProjection: try loader.matrix(attention + "o_proj.weight", [hidden, queryWidth]),
-          queryBias: try loader.vector(attention + "q_proj.bias", queryWidth, if: config.qkvBias),
-          keyBias: try loader.vector(attention + "k_proj.bias", keyValueWidth, if: config.qkvBias),
-          valueBias: try loader.vector(
-            attention + "v_proj.bias", keyValueWidth, if: config.qkvBias),
-          outputBias: try loader.vector(attention + "o_proj.bias", hidden, if: config.outputBias),
-          gateProjection: try loader.matrix(mlp + "gate_proj.weight", [intermediate, hidden]),
-          upProjection: try loader.matrix(mlp + "up_proj.weight", [intermediate, hidden]),
-          downProjection: try loader.matrix(mlp + "down_proj.weight", [hidden, intermediate]),
-          gateBias: try loader.vector(mlp + "gate_proj.bias", intermediate, if: config.mlpBias),
-          upBias: try loader.vector(mlp + "up_proj.bias", intermediate, if: config.mlpBias),
-          downBias: try loader.vector(mlp + "down_proj.bias", hidden, if: config.mlpBias),
-          inputNorm: try loader.vector(prefix + "input_layernorm.weight", hidden),
-          postAttentionNorm: try loader.vector(prefix + "post_attention_layernorm.weight", hidden)
+          queryProjection: try matrix(.queryWeight, [queryWidth, hidden]),
+          keyProjection: try matrix(.keyWeight, [keyValueWidth, hidden]),
+          valueProjection: try matrix(.valueWeight, [keyValueWidth, hidden]),
+          outputProjection: try matrix(.outputWeight, [hidden, queryWidth]),
+          queryBias: try vector(.queryBias, queryWidth, if: config.qkvBias),
+          keyBias: try vector(.keyBias, keyValueWidth, if: config.qkvBias),
+          valueBias: try vector(.valueBias, keyValueWidth, if: config.qkvBias),
+          outputBias: try vector(.outputBias, hidden, if: config.outputBias),
+          gateProjection: try matrix(.gateWeight, [intermediate, hidden]),
+          upProjection: try matrix(.upWeight, [intermediate, hidden]),
+          downProjection: try matrix(.downWeight, [hidden, intermediate]),
+          gateBias: try vector(.gateBias, intermediate, if: config.mlpBias),
+          upBias: try vector(.upBias, intermediate, if: config.mlpBias),
+          downBias: try vector(.downBias, hidden, if: config.mlpBias),
+          inputNorm: try tensors.vector(.layer(index, .inputNorm), hidden),
+          postAttentionNorm: try tensors.vector(.layer(index, .postAttentionNorm), hidden)
         ))
     }
     self.layers = layers
-    finalNorm = try loader.vector("model.norm.weight", hidden)
+    finalNorm = try tensors.vector(.finalNorm, hidden)
     if config.tieWordEmbeddings {
       languageModelHead = embedding
-      loader.markUsed("lm_head.weight")
+      tensors.markTiedHead()
     } else {
-      languageModelHead = try loader.matrix("lm_head.weight", [config.vocabularySize, hidden])
+      languageModelHead = try tensors.matrix(
+        .languageModelHead, [config.vocabularySize, hidden])
     }
-    try loader.rejectUnused { name in
-      name.hasSuffix("rotary_emb.inv_freq") || ignoredPrefixes.contains { name.hasPrefix($0) }
-    }
+    try tensors.rejectUnused()
   }
 }
