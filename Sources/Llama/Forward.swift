@@ -34,6 +34,9 @@ extension LlamaModel {
     }
     for layer in 0..<config.layerCount {
       decoderLayer(layer, count: count, visible: visible, state: state, parallelism: parallelism)
+      try checkFinite(state.residual.base, rows: count, width: hidden) { row throws(LlamaError) in
+        throw .nonFinite(layer: layer, position: positions[row])
+      }
     }
     Kernels.rmsNorm(
       state.residual.base, tokens: count, dimension: hidden, weight: weights.finalNorm.base,
@@ -47,8 +50,22 @@ extension LlamaModel {
         state.gathered.base, tokens: logitsFor.count, weight: weights.languageModelHead,
         bias: nil, into: state.logitRows.base, parallelism: parallelism)
     }
+    try checkFinite(state.logitRows.base, rows: logitsFor.count, width: config.vocabularySize) {
+      row throws(LlamaError) in
+      throw .nonFinite(layer: nil, position: positions[logitsFor[row]])
+    }
     state.tokenCount = count
     state.logitCount = logitsFor.count
+  }
+
+  /// Calls `fail` with the first of `rows` rows of `width` floats at `base` that holds a NaN or
+  /// an infinity (weights with NaNs would otherwise decode as token 0 forever).
+  private func checkFinite(
+    _ base: UnsafePointer<Float>, rows: Int, width: Int, fail: (Int) throws(LlamaError) -> Void
+  ) throws(LlamaError) {
+    for row in 0..<rows where !Kernels.allFinite(base + row * width, count: width) {
+      try fail(row)
+    }
   }
 
   /// One pre-norm decoder layer: x += Attention(RMSNorm(x)); x += MLP(RMSNorm(x)).
@@ -132,19 +149,18 @@ extension LlamaModel {
       into: output.base, parallelism: parallelism)
   }
 
-  /// The cache rows each new token sees: all committed rows in order, then the new tokens of
-  /// its plan (which sit at rows `committed + j`).
+  /// The cache rows each new token sees: all committed rows in order (the shared prefix), then
+  /// the new tokens of its plan (which sit at rows `committed + j`).
   static func visibleRows(plan: AttentionPlan, committed: Int) -> VisibleRows {
     var offsets: [Int] = [0]
     var rows: [Int] = []
     offsets.reserveCapacity(plan.count + 1)
-    rows.reserveCapacity(plan.count * committed + plan.visibility.reduce(0) { $0 + $1.count })
+    rows.reserveCapacity(plan.visibility.reduce(0) { $0 + $1.count })
     for seen in plan.visibility {
-      rows.append(contentsOf: 0..<committed)
       for token in seen { rows.append(committed + token) }
       offsets.append(rows.count)
     }
-    return VisibleRows(offsets: offsets, rows: rows)
+    return VisibleRows(prefix: committed, offsets: offsets, rows: rows)
   }
 
   private func validate(
@@ -162,6 +178,7 @@ extension LlamaModel {
     guard state.cache.length + count <= state.cache.capacity else {
       throw .cacheOverflow(needed: state.cache.length + count, capacity: state.cache.capacity)
     }
+    try state.reserve(state.cache.length + count)
     for token in tokens where !(0..<config.vocabularySize).contains(token) {
       throw .tokenOutOfRange(token: token, vocabularySize: config.vocabularySize)
     }

@@ -32,12 +32,20 @@ public final class InferenceState: @unchecked Sendable {
   let sines: FloatBuffer
   let gathered: FloatBuffer
   let logitRows: FloatBuffer
-  let attentionScratch: FloatBuffer
+  /// Attention's scores: per thread, a block of queries x the query heads of one key/value
+  /// head x the rows the cache has room for; grows with the cache.
+  private(set) var attentionScratch: FloatBuffer
+  private let headCount: Int
+  private let keyValueHeadCount: Int
 
-  init(config: LlamaConfig, capacity: Int, maxBatch: Int, parallelism: Parallelism) {
+  init(config: LlamaConfig, capacity: Int, maxBatch: Int, parallelism: Parallelism)
+    throws(LlamaError)
+  {
     let kvWidth = config.keyValueHeadCount * config.headDimension
     let queryWidth = config.headCount * config.headDimension
-    cache = KVCache(layerCount: config.layerCount, capacity: capacity, rowWidth: kvWidth)
+    cache = try KVCache(layerCount: config.layerCount, capacity: capacity, rowWidth: kvWidth)
+    headCount = config.headCount
+    keyValueHeadCount = config.keyValueHeadCount
     self.maxBatch = maxBatch
     self.parallelism = parallelism
     vocabularySize = config.vocabularySize
@@ -56,7 +64,23 @@ public final class InferenceState: @unchecked Sendable {
     sines = FloatBuffer(maxBatch * config.headDimension / 2)
     gathered = FloatBuffer(maxBatch * config.hiddenSize)
     logitRows = FloatBuffer(maxBatch * config.vocabularySize)
-    attentionScratch = FloatBuffer(max(1, parallelism.threads) * capacity)
+    attentionScratch = FloatBuffer(1)
+    attentionScratch = scratch(rows: cache.reserved)
+  }
+
+  /// Makes room for `rows` cache rows (the cache and attention's scratch), before a forward
+  /// pass writes them.
+  func reserve(_ rows: Int) throws(LlamaError) {
+    guard rows > cache.reserved else { return }
+    try cache.reserve(rows)
+    attentionScratch = scratch(rows: cache.reserved)
+  }
+
+  private func scratch(rows: Int) -> FloatBuffer {
+    FloatBuffer(
+      max(1, parallelism.threads)
+        * Kernels.attentionScratchCount(
+          heads: headCount, kvHeads: keyValueHeadCount, maxRowsPerQuery: rows))
   }
 
   /// Logits of the `index`-th requested row of the last forward pass (valid until the next).

@@ -23,6 +23,14 @@ public enum LlamaError: Error, CustomStringConvertible, Equatable {
   case unsupportedDType(tensor: String, dtype: String)
   /// The KV cache cannot hold the tokens asked for.
   case cacheOverflow(needed: Int, capacity: Int)
+  /// The tokens asked for do not fit the model's context (`max_position_embeddings` or the
+  /// GGUF's `context_length`).
+  case contextTooLong(needed: Int, limit: Int)
+  /// The system refused an allocation (`what` names the buffer, `bytes` its size).
+  case outOfMemory(what: String, bytes: Int)
+  /// A forward pass produced a NaN or infinity (`layer`: after that decoder layer, or nil for
+  /// the logits; `position`: the token's position).
+  case nonFinite(layer: Int?, position: Int)
   /// A token id outside `0..<vocab_size`.
   case tokenOutOfRange(token: Int, vocabularySize: Int)
   /// A forward call whose arguments contradict each other (named in `reason`).
@@ -55,6 +63,15 @@ public enum LlamaError: Error, CustomStringConvertible, Equatable {
         "tensor '\(tensor)': type \(dtype) is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K are)"
     case .cacheOverflow(let needed, let capacity):
       return "KV cache overflow: \(needed) positions needed, capacity is \(capacity)"
+    case .contextTooLong(let needed, let limit):
+      return
+        "\(needed) positions (prompt + max new tokens) exceed the model's context of \(limit)"
+    case .outOfMemory(let what, let bytes):
+      return "cannot allocate \(what): \(bytes == Int.max ? "size overflows" : "\(bytes) bytes")"
+    case .nonFinite(let layer, let position):
+      let place = layer.map { "the hidden state after layer \($0)" } ?? "the logits"
+      return
+        "non-finite values (NaN or infinity) in \(place) at position \(position): check the weights"
     case .tokenOutOfRange(let token, let vocabularySize):
       return "token id \(token) is outside the vocabulary (0..<\(vocabularySize))"
     case .invalidForward(let reason):

@@ -113,7 +113,16 @@ public final class LlamaModel: @unchecked Sendable {
     return total
   }
 
-  /// Allocates the KV cache (`capacity` positions) and work buffers for forward passes of up
+  /// Throws ``LlamaError/contextTooLong(needed:limit:)`` when `positions` positions (a prompt
+  /// plus the tokens to generate) do not fit the model's context.
+  public func checkContext(_ positions: Int) throws(LlamaError) {
+    guard positions <= config.maxPositionEmbeddings else {
+      throw .contextTooLong(needed: positions, limit: config.maxPositionEmbeddings)
+    }
+  }
+
+  /// Allocates the KV cache (at most `capacity` positions; memory grows with use) and work
+  /// buffers for forward passes of up
   /// to `maxBatch` tokens.
   public func makeState(capacity: Int, maxBatch: Int = 64, parallelism: Parallelism = .machine)
     throws(LlamaError) -> InferenceState
@@ -126,7 +135,7 @@ public final class LlamaModel: @unchecked Sendable {
         file: directory.appendingPathComponent("config.json").path,
         feature: "a context of \(capacity) beyond sliding_window \(window)")
     }
-    return InferenceState(
+    return try InferenceState(
       config: config, capacity: capacity, maxBatch: maxBatch, parallelism: parallelism)
   }
 }

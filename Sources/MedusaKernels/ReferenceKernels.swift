@@ -117,7 +117,8 @@ public enum ReferenceKernels {
   ) {
     let d = headDimension
     for q in 0..<visible.queryCount {
-      let rows = visible.rows[visible.offsets[q]..<visible.offsets[q + 1]]
+      let rows =
+        Array(0..<visible.prefix) + visible.rows[visible.offsets[q]..<visible.offsets[q + 1]]
       for h in 0..<heads {
         let g = h / (heads / kvHeads)
         let query = (q * heads + h) * d

@@ -79,3 +79,22 @@ struct TopKBuffer {
     }
   }
 }
+
+extension Kernels {
+  /// Whether `x[0..<count]` holds only finite values (no NaN, no infinity): `x * 0` is `0` for
+  /// every finite `x` and NaN otherwise, summed sixteen lanes at a time.
+  public static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
+    var acc = SIMD16<Float>()
+    var i = 0
+    while i + 16 <= count {
+      acc += Reduction.load(x, i) * 0
+      i += 16
+    }
+    var tail: Float = 0
+    while i < count {
+      tail += x[i] * 0
+      i += 1
+    }
+    return (acc.sum() + tail) == 0
+  }
+}

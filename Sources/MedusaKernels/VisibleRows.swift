@@ -1,14 +1,19 @@
-/// Which key/value rows each query may attend to, in logical sequence order (CSR form): the rows
-/// of query `q` are `rows[offsets[q]..<offsets[q + 1]]`, visited by attention in exactly that
-/// order (for Medusa: the cached prefix, then the tree ancestors by depth, then the node itself).
+/// Which key/value rows each query may attend to, in logical sequence order: first the shared
+/// prefix, rows `0..<prefix` (for Medusa and decoding: the committed cache), then the query's own
+/// rows `rows[offsets[q]..<offsets[q + 1]]` (the tree ancestors by depth, then the node itself;
+/// CSR form). Attention visits them in exactly that order.
 public struct VisibleRows: Sendable {
+  /// Rows `0..<prefix` come first for every query.
+  public var prefix: Int
   /// `queryCount + 1` non-decreasing offsets into `rows`, starting at 0.
   public var offsets: [Int]
-  /// Key/value row indices into the cache, query after query.
+  /// Each query's own rows after the prefix, query after query.
   public var rows: [Int]
 
-  /// Wraps CSR arrays; `offsets` has one more element than there are queries.
-  public init(offsets: [Int], rows: [Int]) {
+  /// Wraps CSR arrays of the rows after a shared `prefix`; `offsets` has one more element than
+  /// there are queries.
+  public init(prefix: Int = 0, offsets: [Int], rows: [Int]) {
+    self.prefix = prefix
     self.offsets = offsets
     self.rows = rows
   }
@@ -16,10 +21,10 @@ public struct VisibleRows: Sendable {
   /// Number of queries.
   public var queryCount: Int { max(0, offsets.count - 1) }
 
-  /// The largest number of rows any one query sees (the scratch size per thread of attention).
+  /// The largest number of rows any one query sees.
   public var maxRowsPerQuery: Int {
     var largest = 0
     for q in 0..<queryCount { largest = max(largest, offsets[q + 1] - offsets[q]) }
-    return largest
+    return queryCount == 0 ? 0 : prefix + largest
   }
 }

@@ -24,7 +24,10 @@ final class AttentionTests: XCTestCase {
     func fast(queries: [Float], visible: VisibleRows, threads: Int) -> [Float] {
       let parallelism = Parallelism(threads: threads)
       var scratch = [Float](
-        repeating: .nan, count: parallelism.threads * max(1, visible.maxRowsPerQuery))
+        repeating: .nan,
+        count: parallelism.threads
+          * Kernels.attentionScratchCount(
+            heads: heads, kvHeads: kvHeads, maxRowsPerQuery: visible.maxRowsPerQuery))
       var out = [Float](repeating: .nan, count: visible.queryCount * heads * headDimension)
       Kernels.attention(
         queries: queries, keys: keys, values: values, visible: visible, heads: heads,
@@ -73,6 +76,29 @@ final class AttentionTests: XCTestCase {
     }
   }
 
+  /// A shared prefix gives bitwise what listing the same rows in every query's own list gives,
+  /// with queries in blocks and grouped heads, 1 and 2 threads.
+  func testSharedPrefixEqualsExplicitRows() {
+    var random = TestRandom(seed: 13)
+    let setup = Setup(heads: 9, kvHeads: 3, headDimension: 64, rowCount: 50, random: &random)
+    let prefix = 37
+    let own = (0..<11).map { q in (0..<(q % 4)).map { _ in prefix + random.int(13) } }
+    let queries = random.floats(own.count * 9 * 64, scale: 2)
+    var offsets = [0]
+    for list in own { offsets.append(offsets[offsets.count - 1] + list.count) }
+    let shared = VisibleRows(prefix: prefix, offsets: offsets, rows: own.flatMap { $0 })
+    XCTAssertEqual(shared.maxRowsPerQuery, prefix + 3)
+    let explicit = csr(own.map { Array(0..<prefix) + $0 })
+    for threads in [1, 2] {
+      assertBitwiseEqual(
+        setup.fast(queries: queries, visible: shared, threads: threads)[...],
+        setup.fast(queries: queries, visible: explicit, threads: 1)[...], "threads \(threads)")
+    }
+    assertClose(
+      setup.fast(queries: queries, visible: shared, threads: 2),
+      setup.naive(queries: queries, visible: shared), absolute: 2e-6, "reference")
+  }
+
   func testVisibleRowsCounts() {
     let visible = VisibleRows(offsets: [0, 3, 3, 7], rows: [0, 1, 2, 0, 1, 2, 5])
     XCTAssertEqual(visible.queryCount, 3)
@@ -117,7 +143,11 @@ final class AttentionTests: XCTestCase {
     let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: queries.count)
     defer { buffer.deallocate() }
     _ = buffer.initialize(from: queries)
-    var scratch = [Float](repeating: 0, count: 2 * visible.maxRowsPerQuery)
+    var scratch = [Float](
+      repeating: 0,
+      count: 2
+        * Kernels.attentionScratchCount(
+          heads: 8, kvHeads: 1, maxRowsPerQuery: visible.maxRowsPerQuery))
     if let base = buffer.baseAddress {
       Kernels.attention(
         queries: base, keys: setup.keys, values: setup.values, visible: visible, heads: 4,

@@ -87,7 +87,11 @@ final class DocumentedOrderTests: XCTestCase {
     let visible = VisibleRows(offsets: offsets, rows: lists.flatMap { $0 })
     let queries = random.floats(lists.count * heads * d, scale: 2)
     let scale: Float = 0.3
-    var scratch = [Float](repeating: 0, count: 2 * visible.maxRowsPerQuery)
+    var scratch = [Float](
+      repeating: 0,
+      count: 2
+        * Kernels.attentionScratchCount(
+          heads: 8, kvHeads: 1, maxRowsPerQuery: visible.maxRowsPerQuery))
     var out = [Float](repeating: .nan, count: queries.count)
     Kernels.attention(
       queries: queries, keys: keys, values: values, visible: visible, heads: heads,
