@@ -105,8 +105,10 @@ extension LlamaModel {
       kvHeads: config.keyValueHeadCount, headDimension: config.headDimension,
       scale: 1 / Float(config.headDimension).squareRoot(), scratch: state.attentionScratch.base,
       into: state.attended.base, parallelism: parallelism)
-    Self.linear(
-      state.attended, count, layer.outputProjection, layer.outputBias, state.projected, parallelism)
+    Kernels.linear(
+      state.attended.base, tokens: count, weight: layer.outputProjection,
+      bias: layer.outputBias.map { UnsafePointer($0.base) }, into: state.projected.base,
+      parallelism: parallelism)
     Kernels.add(
       state.residual.base, state.projected.base, count: count * hidden, into: state.residual.base)
 
@@ -122,8 +124,10 @@ extension LlamaModel {
     Kernels.swiGLU(
       gate: state.gate.base, up: state.up.base, count: count * config.intermediateSize,
       into: state.activated.base)
-    Self.linear(
-      state.activated, count, layer.downProjection, layer.downBias, state.projected, parallelism)
+    Kernels.linear(
+      state.activated.base, tokens: count, weight: layer.downProjection,
+      bias: layer.downBias.map { UnsafePointer($0.base) }, into: state.projected.base,
+      parallelism: parallelism)
     Kernels.add(
       state.residual.base, state.projected.base, count: count * hidden, into: state.residual.base)
   }
@@ -136,17 +140,6 @@ extension LlamaModel {
     -> LinearProjection
   {
     LinearProjection(weight: weight, bias: bias.map { UnsafePointer($0.base) }, output: output.base)
-  }
-
-  /// `output = input · Wᵀ (+ bias)` for `count` tokens.
-  private static func linear(
-    _ input: FloatBuffer, _ count: Int, _ weight: WeightMatrix, _ bias: FloatBuffer?,
-    _ output: FloatBuffer,
-    _ parallelism: Parallelism
-  ) {
-    Kernels.linear(
-      input.base, tokens: count, weight: weight, bias: bias.map { UnsafePointer($0.base) },
-      into: output.base, parallelism: parallelism)
   }
 
   /// The cache rows each new token sees: all committed rows in order (the shared prefix), then

@@ -1,9 +1,9 @@
 import MedusaKernels
 
 /// The mutable side of inference: KV cache, preallocated activations and the outputs of the
-/// last forward pass. No activation buffer is allocated inside a forward pass; only small
-/// bookkeeping arrays are (the attention plan's row indices, each layer's list of fused
-/// projections).
+/// last forward pass. No activation buffer is allocated inside a forward pass (the cache and
+/// attention's scratch grow when a pass needs more rows); only small bookkeeping arrays are (the
+/// plan's own rows per token, each layer's list of fused projections).
 public final class InferenceState: @unchecked Sendable {
   /// The KV cache.
   public let cache: KVCache
@@ -18,19 +18,34 @@ public final class InferenceState: @unchecked Sendable {
 
   let vocabularySize: Int
   let hiddenSize: Int
+  // The activations of one forward pass, T = the pass's tokens (<= maxBatch), H = hidden size,
+  // Q = heads x head width, KV = key/value heads x head width, I = MLP width, V = vocabulary.
+  // Every buffer is reused by every layer and every pass.
+  /// `[maxBatch][H]`: the residual stream x, updated in place by every layer.
   let residual: FloatBuffer
+  /// `[maxBatch][H]`: RMSNorm(x), the input of q/k/v, of gate/up and (after the last layer)
+  /// of the LM head and the Medusa heads.
   let normed: FloatBuffer
+  /// `[maxBatch][Q]`: the queries, rotated in place.
   let queries: FloatBuffer
+  /// `[maxBatch][KV]`: the new keys (rotated) and values, copied into the cache rows
+  /// `length ..< length + T`.
   let newKeys: FloatBuffer
   let newValues: FloatBuffer
+  /// `[maxBatch][Q]`: attention's output, the input of o_proj.
   let attended: FloatBuffer
+  /// `[maxBatch][H]`: o_proj's and down_proj's output, added to the residual.
   let projected: FloatBuffer
+  /// `[maxBatch][I]`: gate_proj, up_proj and SwiGLU(gate, up).
   let gate: FloatBuffer
   let up: FloatBuffer
   let activated: FloatBuffer
+  /// `[maxBatch][headWidth / 2]`: RoPE's cos and sin of each token's position.
   let cosines: FloatBuffer
   let sines: FloatBuffer
+  /// `[maxBatch][H]`: the rows of `normed` whose logits were asked for, packed.
   let gathered: FloatBuffer
+  /// `[maxBatch][V]`: their logits (``logits(_:)``).
   let logitRows: FloatBuffer
   /// Attention's scores: per thread, a block of queries x the query heads of one key/value
   /// head x the rows the cache has room for; grows with the cache.

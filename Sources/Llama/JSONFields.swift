@@ -1,136 +1,153 @@
 import Foundation
+import MedusaFormats
 
 /// Typed access to the fields of one JSON object read from `file`, with errors that name
-/// the file and the field.
+/// the file and the field's path (`rope_scaling.factor`).
+///
+/// The JSON is read by MedusaFormats' strict parser (the package's one JSON layer), so the
+/// integer rule is the package's: an integer field must be a JSON integer (`64`, not `64.0`,
+/// `6.4e1` or `true`).
 struct JSONFields {
   /// The file the object came from, for error messages.
   let file: String
-  /// The parsed object.
-  let object: [String: Any]
+  /// The parsed object's members, in file order.
+  let members: [(key: String, value: JSONValue)]
+  /// The path of the object within the file (empty at the top level).
+  let path: String
 
-  /// Reads and parses `url` as a JSON object.
+  /// Reads and parses `url` as a JSON object (a regular file: a FIFO is refused, not read).
   init(url: URL) throws(LlamaError) {
-    let data: Data
+    let value: JSONValue
     do {
-      data = try Data(contentsOf: url)
+      value = try JSONValue.read(url)
     } catch {
-      throw .unreadableConfig(file: url.path, reason: "cannot read the file")
+      throw Self.unreadable(error, file: url.path)
     }
-    try self.init(data: data, file: url.path)
+    try self.init(value: value, file: url.path)
   }
 
   /// Parses `data` as a JSON object; `file` names it in errors.
   init(data: Data, file: String) throws(LlamaError) {
-    let parsed: Any
+    let value: JSONValue
     do {
-      parsed = try JSONSerialization.jsonObject(with: data)
+      value = try JSONValue.parse(data, file: file)
     } catch {
-      throw .unreadableConfig(file: file, reason: "not valid JSON")
+      throw Self.unreadable(error, file: file)
     }
-    guard let object = parsed as? [String: Any] else {
-      throw .unreadableConfig(file: file, reason: "the top level is not a JSON object")
-    }
-    self.init(object: object, file: file)
+    try self.init(value: value, file: file)
   }
 
-  /// Wraps an already parsed object.
-  init(object: [String: Any], file: String) {
-    self.object = object
+  /// Wraps a parsed top-level value, which must be an object.
+  init(value: JSONValue, file: String) throws(LlamaError) {
+    guard let members = value.objectMembers else {
+      throw .unreadableConfig(file: file, reason: "the top level is not a JSON object")
+    }
+    self.init(members: members, file: file, path: "")
+  }
+
+  private init(members: [(key: String, value: JSONValue)], file: String, path: String) {
+    self.members = members
     self.file = file
+    self.path = path
+  }
+
+  private static func unreadable(_ error: FormatError, file: String) -> LlamaError {
+    switch error {
+    case .invalidJSON(_, let reason, let offset):
+      .unreadableConfig(file: file, reason: "invalid JSON at byte \(offset): \(reason)")
+    case .unreadable(_, let reason): .unreadableConfig(file: file, reason: reason)
+    default: .unreadableConfig(file: file, reason: error.description)
+    }
+  }
+
+  /// The value of `key`, nil when absent or null.
+  private func value(_ key: String) -> JSONValue? {
+    guard let member = members.first(where: { $0.key.utf8.elementsEqual(key.utf8) }) else {
+      return nil
+    }
+    return member.value.isNull ? nil : member.value
+  }
+
+  /// The path of `key` for messages.
+  private func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+  private func invalid(_ key: String, _ reason: String) -> LlamaError {
+    .invalidConfig(file: file, field: field(key), reason: reason)
   }
 
   /// Whether `key` is present with a non-null value.
-  func has(_ key: String) -> Bool {
-    guard let value = object[key] else { return false }
-    return !(value is NSNull)
-  }
+  func has(_ key: String) -> Bool { value(key) != nil }
 
-  /// An integer field; JSON numbers with a fractional part or out of `range` are errors.
+  /// An integer field; anything but a JSON integer, or one out of `range`, is an error.
   func int(_ key: String, default defaultValue: Int? = nil, in range: ClosedRange<Int>)
     throws(LlamaError) -> Int
   {
-    guard has(key) else {
+    guard let found = value(key) else {
       if let defaultValue { return defaultValue }
-      throw .invalidConfig(file: file, field: key, reason: "missing")
+      throw invalid(key, "missing")
     }
-    guard let value = Self.integer(object[key]) else {
-      throw .invalidConfig(file: file, field: key, reason: "expected an integer")
+    guard let number = found.integerValue else {
+      throw invalid(key, "expected an integer, found \(found.kind)")
     }
-    guard range.contains(value) else {
-      throw .invalidConfig(
-        file: file, field: key,
-        reason: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
+    guard range.contains(number) else {
+      throw invalid(key, "\(number) is outside \(range.lowerBound)...\(range.upperBound)")
     }
-    return value
+    return number
   }
 
-  /// A finite floating-point field.
+  /// A finite floating-point field (a JSON integer is a number too).
   func double(_ key: String, default defaultValue: Double? = nil) throws(LlamaError) -> Double {
-    guard has(key) else {
+    guard let found = value(key) else {
       if let defaultValue { return defaultValue }
-      throw .invalidConfig(file: file, field: key, reason: "missing")
+      throw invalid(key, "missing")
     }
-    guard let number = object[key] as? NSNumber, !Self.isBool(number),
-      number.doubleValue.isFinite
-    else {
-      throw .invalidConfig(file: file, field: key, reason: "expected a finite number")
+    guard let number = found.doubleValue, number.isFinite else {
+      throw invalid(key, "expected a finite number, found \(found.kind)")
     }
-    return number.doubleValue
+    return number
   }
 
   /// A boolean field.
   func bool(_ key: String, default defaultValue: Bool) throws(LlamaError) -> Bool {
-    guard has(key) else { return defaultValue }
-    guard let number = object[key] as? NSNumber, Self.isBool(number) else {
-      throw .invalidConfig(file: file, field: key, reason: "expected true or false")
+    guard let found = value(key) else { return defaultValue }
+    guard let flag = found.boolValue else {
+      throw invalid(key, "expected true or false, found \(found.kind)")
     }
-    return number.boolValue
+    return flag
   }
 
   /// A string field, or nil when absent.
   func string(_ key: String) throws(LlamaError) -> String? {
-    guard has(key) else { return nil }
-    guard let value = object[key] as? String else {
-      throw .invalidConfig(file: file, field: key, reason: "expected a string")
+    guard let found = value(key) else { return nil }
+    guard let text = found.stringValue else {
+      throw invalid(key, "expected a string, found \(found.kind)")
     }
-    return value
+    return text
   }
 
   /// A nested object, or nil when absent.
   func nested(_ key: String) throws(LlamaError) -> JSONFields? {
-    guard has(key) else { return nil }
-    guard let value = object[key] as? [String: Any] else {
-      throw .invalidConfig(file: file, field: key, reason: "expected an object")
+    guard let found = value(key) else { return nil }
+    guard let members = found.objectMembers else {
+      throw invalid(key, "expected an object, found \(found.kind)")
     }
-    return JSONFields(object: value, file: file)
+    return JSONFields(members: members, file: file, path: field(key))
   }
 
   /// One integer or a list of integers (Hugging Face allows both for `eos_token_id`).
   func intList(_ key: String) throws(LlamaError) -> [Int] {
-    guard has(key) else { return [] }
-    if let single = Self.integer(object[key]) { return [single] }
-    guard let list = object[key] as? [Any] else {
-      throw .invalidConfig(file: file, field: key, reason: "expected an integer or a list")
+    guard let found = value(key) else { return [] }
+    if let single = found.integerValue { return [single] }
+    guard let list = found.arrayElements else {
+      throw invalid(key, "expected an integer or a list, found \(found.kind)")
     }
     var result: [Int] = []
-    for item in list {
-      guard let value = Self.integer(item) else {
-        throw .invalidConfig(file: file, field: key, reason: "list holds a non-integer")
+    for (index, item) in list.enumerated() {
+      guard let number = item.integerValue else {
+        throw invalid("\(key).\(index)", "expected an integer, found \(item.kind)")
       }
-      result.append(value)
+      result.append(number)
     }
     return result
-  }
-
-  private static func isBool(_ number: NSNumber) -> Bool {
-    // JSONSerialization gives booleans the Objective-C type code "c" on every platform.
-    String(cString: number.objCType) == "c"
-  }
-
-  private static func integer(_ value: Any?) -> Int? {
-    guard let number = value as? NSNumber, !isBool(number) else { return nil }
-    let double = number.doubleValue
-    guard double.isFinite, double == double.rounded(), abs(double) < 9.0e15 else { return nil }
-    return number.intValue
   }
 }
