@@ -9,6 +9,12 @@ public enum FormatError: Error, CustomStringConvertible, Equatable, Sendable {
   /// The file could not be written (`reason` is the system's message).
   case unwritable(file: String, reason: String)
 
+  // MARK: JSON
+
+  /// A JSON text (a file, or a named piece such as `stdin line 3`) that is not strict JSON:
+  /// `reason` says what was wrong at byte `offset`.
+  case invalidJSON(file: String, reason: String, offset: Int)
+
   // MARK: safetensors header
 
   /// The file is shorter than the 8-byte header length prefix.

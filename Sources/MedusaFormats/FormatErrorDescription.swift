@@ -4,6 +4,8 @@ extension FormatError {
     switch self {
     case .unreadable(let file, let reason): "\(file): cannot read: \(reason)"
     case .unwritable(let file, let reason): "\(file): cannot write: \(reason)"
+    case .invalidJSON(let file, let reason, let offset):
+      "\(file): invalid JSON at byte \(offset): \(reason)"
     case .fileTooSmall(let file, let size):
       "\(file): \(size) bytes, shorter than the 8-byte safetensors header length"
     case .headerTruncated(let file, let length, let size):

@@ -1,7 +1,10 @@
 /// A strict RFC 8259 JSON parser over raw bytes (no comments, no trailing commas, no lone
-/// surrogates, nesting at most `maxDepth` deep); whitespace around the top value is allowed.
+/// surrogates, no byte-order mark before the value, numbers finite, object keys unique byte for
+/// byte, nesting at most `maxDepth` deep); whitespace around the top value is allowed. Strings
+/// keep every scalar as written, a U+FEFF inside them included.
 struct JSONParser {
-  /// Deepest nesting accepted, so hostile input cannot exhaust the stack.
+  /// Deepest nesting accepted, so hostile input cannot exhaust the stack (in parsing, comparing
+  /// or freeing the value).
   static let maxDepth = 128
 
   private let bytes: UnsafeRawBufferPointer
@@ -11,7 +14,7 @@ struct JSONParser {
 
   /// Parses `bytes` as one JSON value.
   static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> JSONValue {
-    guard String(validating: bytes, as: UTF8.self) != nil else { throw .notUTF8 }
+    if let offset = firstInvalidUTF8(bytes) { throw .notUTF8(offset: offset) }
     var parser = JSONParser(bytes: bytes)
     parser.skipWhitespace()
     let value = try parser.parseValue(depth: 0)
@@ -29,6 +32,7 @@ struct JSONParser {
   }
 
   private mutating func expect(_ byte: UInt8) throws(JSONError) {
+    guard current != nil else { throw error("unexpected end of input") }
     guard current == byte else { throw error("expected '\(Character(Unicode.Scalar(byte)))'") }
     position += 1
   }
@@ -47,6 +51,10 @@ struct JSONParser {
     case .some(let c) where c == UInt8(ascii: "-") || (c >= 0x30 && c <= 0x39):
       return try parseNumber()
     case nil: throw error("unexpected end of input")
+    case 0xEF
+    where position + 2 < bytes.count && bytes[position + 1] == 0xBB
+      && bytes[position + 2] == 0xBF:
+      throw error("byte-order mark (U+FEFF) outside a string")
     default: throw error("unexpected character")
     }
   }
@@ -65,7 +73,7 @@ struct JSONParser {
   private mutating func parseObject(depth: Int) throws(JSONError) -> JSONValue {
     position += 1
     var members: [(key: String, value: JSONValue)] = []
-    var seen = Set<String>()
+    var seen = Set<[UInt8]>()
     skipWhitespace()
     if current == UInt8(ascii: "}") {
       position += 1
@@ -74,8 +82,11 @@ struct JSONParser {
     while true {
       skipWhitespace()
       guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
+      let keyOffset = position
       let key = try parseString()
-      guard seen.insert(key).inserted else { throw .duplicateKey(key) }
+      guard seen.insert(Array(key.utf8)).inserted else {
+        throw .duplicateKey(key, offset: keyOffset)
+      }
       skipWhitespace()
       try expect(UInt8(ascii: ":"))
       skipWhitespace()
@@ -131,7 +142,10 @@ struct JSONParser {
     }
     let text = String(decoding: bytes[start..<position], as: UTF8.self)
     if isInteger, let value = Int(text) { return .integer(value) }
-    guard let value = Double(text) else { throw error("invalid number") }
+    guard let value = Double(text), value.isFinite else {
+      position = start
+      throw error("number \(text) is out of range")
+    }
     return .number(value)
   }
 
@@ -159,16 +173,21 @@ struct JSONParser {
   private mutating func parseEscape(into out: inout [UInt8]) throws(JSONError) {
     guard let c = current else { throw error("unterminated escape") }
     position += 1
-    let simple: [UInt8: UInt8] = [
-      UInt8(ascii: "\""): 0x22, UInt8(ascii: "\\"): 0x5C, UInt8(ascii: "/"): 0x2F,
-      UInt8(ascii: "b"): 0x08, UInt8(ascii: "f"): 0x0C, UInt8(ascii: "n"): 0x0A,
-      UInt8(ascii: "r"): 0x0D, UInt8(ascii: "t"): 0x09,
-    ]
-    if let byte = simple[c] {
-      out.append(byte)
-      return
+    switch c {
+    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(c)
+    case UInt8(ascii: "b"): out.append(0x08)
+    case UInt8(ascii: "f"): out.append(0x0C)
+    case UInt8(ascii: "n"): out.append(0x0A)
+    case UInt8(ascii: "r"): out.append(0x0D)
+    case UInt8(ascii: "t"): out.append(0x09)
+    case UInt8(ascii: "u"): try parseUnicodeEscape(into: &out)
+    default:
+      position -= 1
+      throw error("invalid escape")
     }
-    guard c == UInt8(ascii: "u") else { throw error("invalid escape") }
+  }
+
+  private mutating func parseUnicodeEscape(into out: inout [UInt8]) throws(JSONError) {
     var scalar = try parseHex4()
     if (0xD800..<0xDC00).contains(scalar) {
       guard current == UInt8(ascii: "\\") else { throw error("lone surrogate") }
@@ -180,7 +199,7 @@ struct JSONParser {
       scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
     }
     guard let unicode = Unicode.Scalar(scalar) else { throw error("lone surrogate") }
-    out.append(contentsOf: Array(String(Character(unicode)).utf8))
+    out.append(contentsOf: String(unicode).utf8)
   }
 
   private mutating func parseHex4() throws(JSONError) -> UInt32 {
@@ -199,4 +218,16 @@ struct JSONParser {
     }
     return value
   }
+}
+
+/// The offset of the first byte of the first invalid UTF-8 sequence in `bytes`, or nil.
+func firstInvalidUTF8(_ bytes: UnsafeRawBufferPointer) -> Int? {
+  if String(validating: bytes, as: UTF8.self) != nil { return nil }
+  var iterator = bytes.makeIterator()
+  var decoder = UTF8()
+  var offset = 0
+  while case .scalarValue(let scalar) = decoder.decode(&iterator) {
+    offset += UTF8.width(scalar)
+  }
+  return offset
 }

@@ -22,20 +22,25 @@ final class MappedFile: @unchecked Sendable {
   /// All bytes of the file (an empty buffer for an empty file, which is not mapped).
   let bytes: UnsafeRawBufferPointer
 
-  /// Maps `url`, which must be a regular file.
+  /// Maps `url`, which must be a regular file. Anything else (a FIFO, a device, a socket, a
+  /// folder) is refused by name before it is opened for reading, so a FIFO cannot block the
+  /// process; the file is opened with `O_NONBLOCK` and checked again, in case it was swapped
+  /// between the two looks.
   init(url: URL) throws(FormatError) {
     self.url = url
     let path = url.path
-    let fd = open(path, O_RDONLY)
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+      throw .unreadable(file: path, reason: MappedFile.lastError())
+    }
+    try MappedFile.requireRegular(info, path: path)
+    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
     guard fd >= 0 else { throw .unreadable(file: path, reason: MappedFile.lastError()) }
     defer { close(fd) }
-    var info = stat()
     guard fstat(fd, &info) == 0 else {
       throw .unreadable(file: path, reason: MappedFile.lastError())
     }
-    guard (info.st_mode & S_IFMT) == S_IFREG else {
-      throw .unreadable(file: path, reason: "not a regular file")
-    }
+    try MappedFile.requireRegular(info, path: path)
     let size = Int(info.st_size)
     guard size > 0 else {
       bytes = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -52,6 +57,20 @@ final class MappedFile: @unchecked Sendable {
     if let base = bytes.baseAddress {
       munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
     }
+  }
+
+  /// Throws unless `info` describes a regular file, naming what it is instead.
+  private static func requireRegular(_ info: stat, path: String) throws(FormatError) {
+    let kind: String
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: return
+    case S_IFIFO: kind = "a FIFO (named pipe), "
+    case S_IFCHR: kind = "a character device, "
+    case S_IFBLK: kind = "a block device, "
+    case S_IFSOCK: kind = "a socket, "
+    default: kind = ""
+    }
+    throw .unreadable(file: path, reason: kind + "not a regular file")
   }
 
   /// The current `errno` as text.

@@ -62,17 +62,36 @@ enum PickleGlobal: String {
 }
 
 /// A dict under construction, in insertion order, with string keys.
+///
+/// A dict is a reference (SETITEM mutates it in place), so a hostile pickle could make it
+/// contain itself, or grow a chain of dicts far deeper than any nesting check at insertion
+/// time saw. Both are ruled out by sealing: a dict becomes read-only the moment it is placed
+/// inside another value (a tuple, or a value of another dict). A sealed dict's contents never
+/// change, so its `depth` is final, and no cycle can be built (to close one, a dict would have
+/// to be mutated after it was placed inside the cycle). `torch.save` always fills a dict
+/// before placing it.
 final class PickleDict {
   /// The items in insertion order.
   private(set) var items: [(key: String, value: PickleValue)] = []
+  /// The keys so far (Swift `String` equality: `PyTorchCheckpoint` keys tensors by `String`,
+  /// so canonically equivalent names would collide there; they are duplicates here).
   private var keys = Set<String>()
+  /// Nesting depth: 1 + the deepest value inside (1 for an empty dict).
+  private(set) var depth = 1
+  /// Whether the dict has been placed inside another value (and so may no longer change).
+  private(set) var isSealed = false
 
-  /// Adds an item; returns false if the key was already present.
-  func insert(_ key: String, _ value: PickleValue) -> Bool {
+  /// Adds an item whose value has nesting depth `valueDepth`; returns false if the key was
+  /// already present. The dict must not be sealed.
+  func insert(_ key: String, _ value: PickleValue, valueDepth: Int) -> Bool {
     guard keys.insert(key).inserted else { return false }
     items.append((key, value))
+    depth = max(depth, valueDepth + 1)
     return true
   }
+
+  /// Marks the dict as placed inside another value.
+  func seal() { isSealed = true }
 }
 
 /// A storage as named by torch's persistent id `("storage", type, key, location, numel)`.

@@ -36,7 +36,7 @@ struct SafetensorsHeader {
       case .notUTF8: throw .headerNotUTF8(file: file)
       case .syntax(let message, let offset):
         throw .headerNotJSON(file: file, reason: "\(message) at header byte \(offset)")
-      case .duplicateKey(let key): throw .duplicateKey(file: file, key: key)
+      case .duplicateKey(let key, _): throw .duplicateKey(file: file, key: key)
       }
     }
     guard let members = root.objectMembers else { throw .headerNotObject(file: file) }

@@ -16,7 +16,7 @@ enum ShardIndex {
       case .notUTF8: throw .invalidIndex(file: path, reason: "not UTF-8")
       case .syntax(let message, let offset):
         throw .invalidIndex(file: path, reason: "not JSON: \(message) at byte \(offset)")
-      case .duplicateKey(let key): throw .duplicateKey(file: path, key: key)
+      case .duplicateKey(let key, _): throw .duplicateKey(file: path, key: key)
       }
     }
     guard let members = root.objectMembers else {

@@ -2,16 +2,38 @@
 /// dict of tensors (pickle protocols 2 to 5) and resolves only the globals in `PickleGlobal`.
 /// It never imports or calls anything; calls are interpreted by `reduce` for the allow-listed
 /// callables alone. Any other opcode or global is an error naming it and its byte offset.
+///
+/// Values nest at most `maxDepth` deep (a tuple of tuples of ... or dicts of dicts), so that no
+/// pickle can build a value whose recursive use or release would exhaust the stack; dicts are
+/// sealed when placed inside another value (see `PickleDict`), so no cycle can be built either.
 struct Unpickler {
+  /// The deepest nesting of tuples and dicts accepted (a torch state dict needs 4).
+  static let maxDepth = 64
+
+  /// A value on the stack or in the memo, with its nesting depth (tuples and dicts add one
+  /// level; a dict's depth is read from the dict, which may still grow while unsealed).
+  struct Entry {
+    /// The value.
+    let value: PickleValue
+    /// The depth of a value that is not a dict.
+    let fixedDepth: Int
+
+    /// The nesting depth of the value.
+    var depth: Int {
+      if case .dict(let dict) = value { return dict.depth }
+      return fixedDepth
+    }
+  }
+
   private let bytes: UnsafeRawBufferPointer
   private let file: String
   private var position = 0
   /// Offset of the opcode being interpreted, for error messages.
   private var opcodeOffset = 0
-  private var stack: [PickleValue] = []
+  private var stack: [Entry] = []
   /// Stack heights at each open MARK.
   private var marks: [Int] = []
-  private var memo: [Int: PickleValue] = [:]
+  private var memo: [Int: Entry] = [:]
 
   /// Prepares to read the pickle `bytes`, found in `file`.
   init(bytes: UnsafeRawBufferPointer, file: String) {
@@ -29,7 +51,7 @@ struct Unpickler {
           throw malformed(
             "STOP with \(stack.count) values on the stack and \(marks.count) open marks")
         }
-        return result
+        return result.value
       }
       try interpret(opcode)
     }
@@ -78,17 +100,42 @@ struct Unpickler {
 
   // MARK: Stack
 
-  private mutating func push(_ value: PickleValue) { stack.append(value) }
+  /// Pushes a value that holds no tuple or dict (depth 0), or a dict.
+  private mutating func push(_ value: PickleValue) {
+    stack.append(Entry(value: value, fixedDepth: 0))
+  }
 
-  mutating func pop() throws(FormatError) -> PickleValue {
-    guard stack.count > (marks.last ?? 0), let value = stack.popLast() else {
+  /// Pushes a tuple of `items`, sealing the dicts among them; throws if it nests too deep.
+  private mutating func pushTuple(_ items: [Entry]) throws(FormatError) {
+    let depth = try nestingDepth(containing: items)
+    stack.append(Entry(value: .tuple(items.map(\.value)), fixedDepth: depth))
+  }
+
+  /// The depth of a container of `items` (one more than the deepest), after sealing the dicts
+  /// among them; throws past `maxDepth`.
+  func nestingDepth(containing items: [Entry]) throws(FormatError) -> Int {
+    var depth = 1
+    for item in items {
+      if case .dict(let dict) = item.value { dict.seal() }
+      depth = max(depth, item.depth + 1)
+    }
+    guard depth <= Self.maxDepth else {
+      throw malformed("values nest deeper than \(Self.maxDepth) levels")
+    }
+    return depth
+  }
+
+  mutating func pop() throws(FormatError) -> PickleValue { try popEntry().value }
+
+  private mutating func popEntry() throws(FormatError) -> Entry {
+    guard stack.count > (marks.last ?? 0), let entry = stack.popLast() else {
       throw malformed("stack underflow")
     }
-    return value
+    return entry
   }
 
   /// Pops everything above the last MARK.
-  private mutating func popMark() throws(FormatError) -> [PickleValue] {
+  private mutating func popMark() throws(FormatError) -> [Entry] {
     guard let mark = marks.popLast() else { throw malformed("no MARK") }
     let items = Array(stack[mark...])
     stack.removeSubrange(mark...)
@@ -103,8 +150,8 @@ struct Unpickler {
   }
 
   private mutating func recall(_ index: Int) throws(FormatError) {
-    guard let value = memo[index] else { throw malformed("memo key \(index) was never stored") }
-    push(value)
+    guard let entry = memo[index] else { throw malformed("memo key \(index) was never stored") }
+    stack.append(entry)
   }
 
   // MARK: Opcodes
@@ -119,12 +166,12 @@ struct Unpickler {
     case 0x95: _ = try readInteger(UInt64.self)  // FRAME: a size hint only
     case 0x28: marks.append(stack.count)  // MARK
     case 0x7D: push(.dict(PickleDict()))  // EMPTY_DICT
-    case 0x29: push(.tuple([]))  // EMPTY_TUPLE
-    case 0x74: push(.tuple(try popMark()))  // TUPLE
+    case 0x29: try pushTuple([])  // EMPTY_TUPLE
+    case 0x74: try pushTuple(try popMark())  // TUPLE
     case 0x85, 0x86, 0x87:  // TUPLE1, TUPLE2, TUPLE3
-      var items: [PickleValue] = []
-      for _ in 0..<Int(opcode - 0x84) { items.insert(try pop(), at: 0) }
-      push(.tuple(items))
+      var items: [Entry] = []
+      for _ in 0..<Int(opcode - 0x84) { items.insert(try popEntry(), at: 0) }
+      try pushTuple(items)
     case 0x71: try memoize(Int(try readByte()))  // BINPUT
     case 0x72: try memoize(Int(try readInteger(UInt32.self)))  // LONG_BINPUT
     case 0x94: try memoize(memo.count)  // MEMOIZE
@@ -147,19 +194,21 @@ struct Unpickler {
         throw malformed("STACK_GLOBAL operands are not strings")
       }
       push(.global(try resolve(module, name)))
-    case 0x52:  // REDUCE
+    case 0x52:  // REDUCE (the arguments are a tuple, whose dicts are sealed already)
       let arguments = try pop()
       push(try reduce(try pop(), arguments))
     case 0x51: push(try persistentLoad(try pop()))  // BINPERSID
     case 0x62:  // BUILD: only the `_metadata` state of an OrderedDict, which is dropped
       let state = try pop()
-      let target = try pop()
-      guard case .dict = target else { throw malformed("BUILD on \(target.kind), not on a dict") }
+      let target = try popEntry()
+      guard case .dict = target.value else {
+        throw malformed("BUILD on \(target.value.kind), not on a dict")
+      }
       guard case .dict = state else { throw malformed("BUILD state is \(state.kind), not a dict") }
-      push(target)
+      stack.append(target)
     case 0x73:  // SETITEM
-      let value = try pop()
-      try setItems([try pop(), value])
+      let value = try popEntry()
+      try setItems([try popEntry(), value])
     case 0x75: try setItems(try popMark())  // SETITEMS
     default: throw .pickleUnsupportedOpcode(file: file, opcode: opcode, offset: opcodeOffset)
     }
@@ -183,17 +232,23 @@ struct Unpickler {
     return global
   }
 
-  /// Adds key-value pairs (`items` alternates keys and values) to the dict below them.
-  private mutating func setItems(_ items: [PickleValue]) throws(FormatError) {
+  /// Adds key-value pairs (`items` alternates keys and values) to the dict below them. The
+  /// values are sealed first, so a dict cannot be added to itself.
+  private mutating func setItems(_ items: [Entry]) throws(FormatError) {
     guard items.count % 2 == 0 else { throw malformed("SETITEMS with an odd number of values") }
-    guard case .dict(let dict) = stack.last, stack.count > (marks.last ?? 0) else {
+    guard case .dict(let dict) = stack.last?.value, stack.count > (marks.last ?? 0) else {
       throw malformed("SETITEM on something not a dict")
     }
     for pair in stride(from: 0, to: items.count, by: 2) {
-      guard case .string(let key) = items[pair] else {
-        throw malformed("dict key is \(items[pair].kind), not str")
+      let value = items[pair + 1]
+      let valueDepth = try nestingDepth(containing: [value]) - 1
+      guard !dict.isSealed else {
+        throw malformed("SETITEM on a dict that is already inside another value")
       }
-      guard dict.insert(key, items[pair + 1]) else {
+      guard case .string(let key) = items[pair].value else {
+        throw malformed("dict key is \(items[pair].value.kind), not str")
+      }
+      guard dict.insert(key, value.value, valueDepth: valueDepth) else {
         throw malformed("duplicate dict key '\(key)'")
       }
     }

@@ -31,7 +31,7 @@ final class BPEModel: @unchecked Sendable {
     let fields = try JSONFields(json, path: path)
     let type = try fields.optionalString("type") ?? "BPE"
     guard type == "BPE" else { throw TokenizerError.unsupportedComponent(field: path, type: type) }
-    if let dropout = fields.value["dropout"], case .number(let p) = dropout, p != 0 {
+    if let dropout = fields.value["dropout"], let p = dropout.doubleValue, p != 0 {
       throw TokenizerError.unsupportedComponent(field: fields.field("dropout"), type: "\(p)")
     }
     for key in ["continuing_subword_prefix", "end_of_word_suffix"] {

@@ -14,7 +14,7 @@ extension GGUFTokenizerConversion {
     /// The `added_tokens` entry.
     var json: JSON {
       .object([
-        member("id", .number(Double(id))), member("content", .string(content)),
+        member("id", .integer(id)), member("content", .string(content)),
         member("special", .bool(special)), member("normalized", .bool(false)),
       ])
     }
@@ -161,8 +161,8 @@ extension GGUFTokenizerConversion {
             component(
               "Strip",
               [
-                member("content", .string(" ")), member("start", .number(1)),
-                member("stop", .number(0)),
+                member("content", .string(" ")), member("start", .integer(1)),
+                member("stop", .integer(0)),
               ]),
           ]))
       ])
@@ -202,7 +202,7 @@ extension GGUFTokenizerConversion {
         member(
           name,
           .object([
-            member("id", .string(token)), member("ids", .array([.number(Double(specialID(id)))])),
+            member("id", .string(token)), member("ids", .array([.integer(specialID(id))])),
           ])))
     }
     if addBOS, let id = metadata.bosID { try special(id, "bos") }
@@ -215,7 +215,7 @@ extension GGUFTokenizerConversion {
 
   /// A JSON object member.
   static func member(_ key: String, _ value: JSON) -> JSONMember {
-    JSONMember(key: key, value: value)
+    (key, value)
   }
 
   /// A component object `{"type": type, ...members}`.

@@ -42,7 +42,7 @@ enum GGUFTokenizerConversion {
       member(
         "vocab",
         .object(
-          vocabulary.spelled.enumerated().map { member($0.element, .number(Double($0.offset))) })),
+          vocabulary.spelled.enumerated().map { member($0.element, .integer($0.offset)) })),
       member("merges", .array(merges.map { .array([.string($0.0), .string($0.1)]) })),
     ]
     if kind != .byteLevel {

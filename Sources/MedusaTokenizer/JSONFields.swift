@@ -74,13 +74,13 @@ struct JSONFields {
   /// The `type` tag of a component.
   func type() throws -> String { try string("type") }
 
-  /// `value` as a non-negative integer that fits an id.
+  /// `value` as a non-negative JSON integer that fits an id (`1.0`, `1e0` and `true` are not
+  /// integers, as for the tokenizers library's `u32` fields).
   static func integer(_ value: JSON, field: String) throws -> Int {
-    guard case .number(let number) = value, number >= 0, number <= Double(Int32.max),
-      number == number.rounded()
-    else {
-      throw TokenizerError.invalidField(field: field, reason: "expected a non-negative integer")
+    guard let number = value.integerValue, number >= 0, number <= Int(Int32.max) else {
+      throw TokenizerError.invalidField(
+        field: field, reason: "expected a non-negative integer, found \(value.kind)")
     }
-    return Int(number)
+    return number
   }
 }

@@ -65,11 +65,15 @@ indirect enum Normalizer {
     case .replace(let pattern, let content):
       text = replacingOccurrences(in: text, of: pattern, with: content)
     case .nfc:
-      text = Normalizer.foundation(text) { $0.precomposedStringWithCanonicalMapping }
+      text = Normalizer.foundation(text) {
+        $0.decomposedStringWithCanonicalMapping.precomposedStringWithCanonicalMapping
+      }
     case .nfd:
       text = Normalizer.foundation(text) { $0.decomposedStringWithCanonicalMapping }
     case .nfkc:
-      text = Normalizer.foundation(text) { $0.precomposedStringWithCompatibilityMapping }
+      text = Normalizer.foundation(text) {
+        $0.decomposedStringWithCompatibilityMapping.precomposedStringWithCanonicalMapping
+      }
     case .nfkd:
       text = Normalizer.foundation(text) { $0.decomposedStringWithCompatibilityMapping }
     case .lowercase:
@@ -95,6 +99,13 @@ indirect enum Normalizer {
 
   /// Applies a Foundation normalization to scalars, skipping pure ASCII (which every form
   /// leaves unchanged).
+  ///
+  /// The composing forms decompose first: Foundation's composition is exact on decomposed
+  /// text, but given text that is already partly composed it leaves a composite starter next
+  /// to a following starter it composes with — a Hangul LV syllable and a trailing jamo
+  /// (U+D558 U+11AB stays two scalars instead of U+D55C), or U+0CCA U+0CD5 (instead of U+0CCB).
+  /// `NormalizationGoldenTests` checks every code point and composition pair against Python's
+  /// unicodedata.
   private static func foundation(
     _ text: [Unicode.Scalar], _ transform: (String) -> String
   ) -> [Unicode.Scalar] {

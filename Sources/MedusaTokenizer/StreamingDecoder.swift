@@ -15,6 +15,10 @@ public struct StreamingDecoder {
   private let holdsByteRuns: Bool
   private var ids: [Int] = []
   private var emitted: [Unicode.Scalar] = []
+  /// The end of the context's text that `finalText` held back (a trailing byte-fallback run
+  /// such as the two bytes of "é", a possible clean-up start): the caller has shown the
+  /// context, so this text is not returned again when it becomes final.
+  private var contextTail: [Unicode.Scalar] = []
 
   /// A decoder for the text of `tokenizer`'s ids, dropping special tokens if asked.
   public init(tokenizer: Tokenizer, skipSpecialTokens: Bool) {
@@ -31,6 +35,8 @@ public struct StreamingDecoder {
     self.init(tokenizer: tokenizer, skipSpecialTokens: skipSpecialTokens)
     ids = context
     emitted = try finalText()
+    let whole = try tokenizer.decodeScalars(context, skipSpecialTokens: skipSpecialTokens)
+    if whole.starts(with: emitted) { contextTail = Array(whole[emitted.count...]) }
   }
 
   /// Adds one id; returns the text that became final (possibly empty).
@@ -41,16 +47,34 @@ public struct StreamingDecoder {
     guard text.count > emitted.count, text.starts(with: emitted) else { return "" }
     let chunk = text[emitted.count...]
     emitted = text
-    return scalarString(chunk)
+    return scalarString(droppingContextTail(chunk))
   }
 
   /// Ends the stream: returns all text not yet returned, and starts over empty.
   public mutating func finish() throws -> String {
     let text = try tokenizer.decodeScalars(ids, skipSpecialTokens: skipSpecialTokens)
     let rest = text.starts(with: emitted) ? text[emitted.count...] : text[...]
+    let chunk = droppingContextTail(rest)
     ids.removeAll()
     emitted.removeAll()
-    return scalarString(rest)
+    contextTail.removeAll()
+    return scalarString(chunk)
+  }
+
+  /// `chunk` without the part of the context's held-back tail it starts with. When the new
+  /// text rewrote that tail instead (a clean-up rule removing a space), the tail is dropped
+  /// and what differs is returned.
+  private mutating func droppingContextTail(_ chunk: ArraySlice<Unicode.Scalar>)
+    -> ArraySlice<Unicode.Scalar>
+  {
+    guard !contextTail.isEmpty else { return chunk }
+    let common = zip(chunk, contextTail).prefix(while: { $0 == $1 }).count
+    if common < contextTail.count && common == chunk.count {
+      contextTail.removeFirst(common)
+    } else {
+      contextTail.removeAll()
+    }
+    return chunk.dropFirst(common)
   }
 
   /// The decode of the ids so far without the tail that may still change.

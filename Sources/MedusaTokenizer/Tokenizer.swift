@@ -39,15 +39,21 @@ public final class Tokenizer: @unchecked Sendable {
       "tokenizer_config.json")
     let config =
       FileManager.default.fileExists(atPath: configURL.path)
-      ? try TokenizerConfig(json: Tokenizer.readJSON(configURL)) : TokenizerConfig()
-    try self.init(json: try Tokenizer.readJSON(file), config: config)
+      ? try TokenizerConfig(url: configURL) : TokenizerConfig()
+    let json = try TokenizerJSON.read(file)
+    do {
+      try self.init(json: json, config: config)
+    } catch let error as TokenizerError {
+      throw error.naming(file.path)
+    }
   }
 
   /// Builds a tokenizer from the bytes of a tokenizer.json (and optional config).
   public convenience init(tokenizerJSON: [UInt8], config: TokenizerConfig = TokenizerConfig())
     throws
   {
-    try self.init(json: try JSONParser.parse(tokenizerJSON, path: "tokenizer.json"), config: config)
+    try self.init(
+      json: try TokenizerJSON.parse(tokenizerJSON, path: "tokenizer.json"), config: config)
   }
 
   init(json: JSON, config: TokenizerConfig) throws {
@@ -78,16 +84,6 @@ public final class Tokenizer: @unchecked Sendable {
   ) throws -> T? {
     guard let value = root.value[key], !value.isNull else { return nil }
     return try make(value, key)
-  }
-
-  static func readJSON(_ url: URL) throws -> JSON {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw TokenizerError.unreadableFile(path: url.path, reason: "\(error.localizedDescription)")
-    }
-    return try JSONParser.parse([UInt8](data), path: url.path)
   }
 
   /// The ids of `text`; with `addSpecialTokens` the post-processor's template tokens (such as

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The parts of tokenizer_config.json that matter here.
 public struct TokenizerConfig: Sendable {
   /// `bos_token` (a string, or an object with `content`).
@@ -19,6 +21,16 @@ public struct TokenizerConfig: Sendable {
     self.eosToken = eosToken
     self.chatTemplate = chatTemplate
     self.cleanUpTokenizationSpaces = cleanUpTokenizationSpaces
+  }
+
+  /// Reads the tokenizer_config.json at `url`; errors name the file.
+  init(url: URL) throws {
+    let json = try TokenizerJSON.read(url)
+    do {
+      try self.init(json: json)
+    } catch let error as TokenizerError {
+      throw error.naming(url.path)
+    }
   }
 
   /// Reads a parsed tokenizer_config.json.

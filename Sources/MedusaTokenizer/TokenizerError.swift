@@ -24,6 +24,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
   case unknownID(Int)
   /// A Jinja chat template that is none of the `ChatTemplate`s (`firstLine`: its first line).
   case unsupportedChatTemplate(firstLine: String)
+  /// An error about the contents of the file at `path` (a field, component or token in it).
+  indirect case inFile(path: String, TokenizerError)
 
   /// A one-line, human-readable message.
   public var description: String {
@@ -49,6 +51,17 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
     case .unsupportedChatTemplate(let firstLine):
       let names = ChatTemplate.allCases.map(\.rawValue).joined(separator: ", ")
       return "chat template \(debugQuoted(firstLine)) is not one of \(names); choose one by name"
+    case .inFile(let path, let error):
+      return "\(path): \(error.description)"
+    }
+  }
+
+  /// The error as thrown while reading the file at `path`: field, component and token errors
+  /// get the path (errors that already name a file are returned as they are).
+  func naming(_ path: String) -> TokenizerError {
+    switch self {
+    case .unreadableFile, .invalidJSON, .inFile: self
+    default: .inFile(path: path, self)
     }
   }
 }

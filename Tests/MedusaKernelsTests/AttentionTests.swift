@@ -21,8 +21,16 @@ final class AttentionTests: XCTestCase {
 
     var scale: Float { 1 / Float(headDimension).squareRoot() }
 
-    func fast(queries: [Float], visible: VisibleRows, threads: Int) -> [Float] {
-      let parallelism = Parallelism(threads: threads)
+    /// The kernel's output; a 2-thread case must give the kernel at least two blocks of work
+    /// (query blocks × KV heads), or it would run on one thread.
+    func fast(
+      queries: [Float], visible: VisibleRows, threads: Int, file: StaticString = #filePath,
+      line: UInt = #line
+    ) -> [Float] {
+      let blocks =
+        (visible.queryCount + Kernels.attentionQueryBlock - 1) / Kernels.attentionQueryBlock
+      let parallelism = MedusaKernelsTests.parallelism(
+        threads: threads, units: blocks * kvHeads, "attention", file: file, line: line)
       var scratch = [Float](
         repeating: .nan,
         count: parallelism.threads
@@ -152,7 +160,7 @@ final class AttentionTests: XCTestCase {
       Kernels.attention(
         queries: base, keys: setup.keys, values: setup.values, visible: visible, heads: 4,
         kvHeads: 1, headDimension: 24, scale: setup.scale, scratch: &scratch, into: base,
-        parallelism: Parallelism(threads: 2))
+        parallelism: twoThreads(units: (visible.queryCount + 3) / 4))
     }
     assertBitwiseEqual(Array(buffer)[...], expected[...], "in place")
   }

@@ -45,15 +45,17 @@ final class DocumentedOrderTests: XCTestCase {
     var random = TestRandom(seed: 50)
     for type in WeightType.allCases {
       for columns in type.blockElements == 1 ? [3, 8, 67, 200] : [256, 512] {
-        let rows = 9
         let tokens = 6
+        // Enough rows that the kernel really splits the call over the two threads.
+        let rows = max(9, serialWorkLimit / (tokens * columns) + 5)
         let weights = TestWeights(rows: rows, columns: columns, type: type, random: &random)
         let bias = random.floats(rows)
         let x = random.floats(tokens * columns)
         var y = [Float](repeating: .nan, count: tokens * rows)
         Kernels.linear(
           x, tokens: tokens, weight: weights.matrix, bias: bias, into: &y,
-          parallelism: Parallelism(threads: 2))
+          parallelism: twoThreads(
+            work: tokens * rows * columns, units: (rows + 3) / 4, "\(type) \(columns)"))
         for o in 0..<rows {
           let w = (0..<columns).map {
             ReferenceKernels.element(weights.matrix, row: o, column: $0)
@@ -96,7 +98,9 @@ final class DocumentedOrderTests: XCTestCase {
     Kernels.attention(
       queries: queries, keys: keys, values: values, visible: visible, heads: heads,
       kvHeads: kvHeads, headDimension: d, scale: scale, scratch: &scratch, into: &out,
-      parallelism: Parallelism(threads: 2))
+      parallelism: twoThreads(
+        units: (lists.count + Kernels.attentionQueryBlock - 1) / Kernels.attentionQueryBlock
+          * kvHeads))
     for (q, rows) in lists.enumerated() {
       for h in 0..<heads {
         let g = h / (heads / kvHeads)

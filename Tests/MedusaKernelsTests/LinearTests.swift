@@ -5,11 +5,12 @@ final class LinearTests: XCTestCase {
   private let types: [WeightType] = [.f32, .f16, .bf16]
   private let blockTypes: [WeightType] = WeightType.allCases.filter { $0.blockElements > 1 }
 
-  /// Shapes for `type`: odd ones for the float types, whole blocks for the ggml types.
+  /// Shapes for `type`: odd ones for the float types, whole blocks for the ggml types; the
+  /// last of each is large enough (`serialWorkLimit`) for the kernel to use two threads.
   private func shapes(_ type: WeightType) -> [(rows: Int, columns: Int)] {
     type.blockElements == 1
-      ? [(1, 1), (5, 7), (37, 67), (64, 256), (13, 259)]
-      : [(1, 256), (5, 512), (38, 256)]
+      ? [(1, 1), (5, 7), (37, 67), (64, 256), (13, 259), (131, 509)]
+      : [(1, 256), (5, 512), (38, 256), (70, 1024)]
   }
 
   func testMatchesReferenceOnOddShapes() {
@@ -25,9 +26,13 @@ final class LinearTests: XCTestCase {
             var naive = fast
             bias.withUnsafeBufferPointer { b in
               let biasPointer = withBias ? b.baseAddress : nil
+              // Two threads where the kernel splits the call at all, else one.
+              let work = tokens * rows * columns
               Kernels.linear(
                 x, tokens: tokens, weight: weights.matrix, bias: biasPointer, into: &fast,
-                parallelism: Parallelism(threads: 2))
+                parallelism: work < serialWorkLimit
+                  ? .serial
+                  : twoThreads(work: work, units: (rows + 3) / 4, "\(type) \(rows)x\(columns)"))
               ReferenceKernels.linear(
                 x, tokens: tokens, weight: weights.matrix, bias: biasPointer, into: &naive)
             }
@@ -48,7 +53,7 @@ final class LinearTests: XCTestCase {
   func testBatchInvarianceBitwise() {
     var random = TestRandom(seed: 2)
     for type in types + [.q4_1, .q6_K] {
-      for (rows, columns) in type.blockElements == 1 ? [(37, 67), (22, 136)] : [(37, 256)] {
+      for (rows, columns) in type.blockElements == 1 ? [(37, 1772), (22, 2983)] : [(37, 1792)] {
         let weights = TestWeights(rows: rows, columns: columns, type: type, random: &random)
         let bias = random.floats(rows)
         let pool = random.floats(64 * columns)
@@ -69,7 +74,9 @@ final class LinearTests: XCTestCase {
               var y = [Float](repeating: .nan, count: tokens * rows)
               Kernels.linear(
                 x, tokens: tokens, weight: weights.matrix, bias: b.baseAddress, into: &y,
-                parallelism: Parallelism(threads: threads))
+                parallelism: parallelism(
+                  threads: threads, work: tokens * rows * columns, units: (rows + 3) / 4,
+                  "\(type) T=\(tokens)"))
               for (position, token) in order.enumerated() {
                 assertBitwiseEqual(
                   y[(position * rows)..<((position + 1) * rows)],
@@ -113,7 +120,7 @@ final class LinearTests: XCTestCase {
   func testStoredTypesEqualTheirDequantizedFloatMatrix() {
     var random = TestRandom(seed: 5)
     for type in WeightType.allCases where type != .f32 {
-      let (rows, columns) = type.blockElements == 1 ? (13, 83) : (13, 512)
+      let (rows, columns) = type.blockElements == 1 ? (131, 523) : (131, 512)
       let weights = TestWeights(rows: rows, columns: columns, type: type, random: &random)
       var widened = [Float](repeating: 0, count: rows * columns)
       for r in 0..<rows { weights.matrix.widenRow(r, into: &widened[r * columns]) }
@@ -123,7 +130,8 @@ final class LinearTests: XCTestCase {
         var float = stored
         Kernels.linear(
           x, tokens: tokens, weight: weights.matrix, bias: nil, into: &stored,
-          parallelism: Parallelism(threads: 2))
+          parallelism: twoThreads(
+            work: tokens * rows * columns, units: (rows + 3) / 4, "\(type) T=\(tokens)"))
         widened.withUnsafeBytes { raw in
           let matrix = WeightMatrix(
             rows: rows, columns: columns, type: .f32, base: raw.baseAddress!)
@@ -165,7 +173,7 @@ final class LinearProjectionsTests: XCTestCase {
   /// The fused call gives bitwise the results of separate calls.
   func testFusedProjectionsMatchSeparateCalls() {
     var random = TestRandom(seed: 4)
-    let columns = 67
+    let columns = 387
     let shapes: [(Int, WeightType, Bool)] = [
       (37, .f16, true), (5, .f32, false), (130, .bf16, true),
     ]
@@ -189,7 +197,9 @@ final class LinearProjectionsTests: XCTestCase {
         withProjections(weights, biases, shapes.map(\.2), &fused) { projections in
           Kernels.linear(
             x, tokens: tokens, projections: projections,
-            parallelism: Parallelism(threads: threads))
+            parallelism: parallelism(
+              threads: threads, work: tokens * shapes.map(\.0).reduce(0, +) * columns,
+              units: shapes.map { ($0.0 + 3) / 4 }.reduce(0, +), "T=\(tokens)"))
         }
         for i in shapes.indices {
           assertBitwiseEqual(fused[i][...], separate[i][...], "projection \(i) T=\(tokens)")

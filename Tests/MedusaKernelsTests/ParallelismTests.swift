@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import MedusaKernels
 import XCTest
 
@@ -29,10 +30,41 @@ final class ParallelismTests: XCTestCase {
     }
   }
 
+  /// A thread count below 1 means one thread: every call runs as one chunk, inline on the
+  /// caller; counts above 1 are kept, and `machine` is the active processor count.
   func testThreadsAreClamped() {
-    XCTAssertEqual(Parallelism(threads: 0).threads, 1)
-    XCTAssertEqual(Parallelism(threads: -3).threads, 1)
+    for requested in [0, -3, Int.min] {
+      let parallelism = Parallelism(threads: requested)
+      XCTAssertEqual(parallelism.threads, 1, "threads: \(requested)")
+      let log = Log()
+      let caller = pthread_self()
+      let inline = Log()
+      parallelism.forEachChunk(10) { chunk, range in
+        log.add(chunk, range)
+        if pthread_equal(pthread_self(), caller) != 0 { inline.add(chunk, range) }
+      }
+      XCTAssertEqual(log.sorted.map(\.0), [0], "threads: \(requested)")
+      XCTAssertEqual(log.sorted.map(\.1), [0..<10], "threads: \(requested)")
+      XCTAssertEqual(inline.sorted.count, 1, "one thread runs on the caller")
+    }
     XCTAssertEqual(Parallelism.serial.threads, 1)
-    XCTAssertGreaterThanOrEqual(Parallelism.machine.threads, 1)
+    XCTAssertEqual(Parallelism(threads: 7).threads, 7)
+    XCTAssertEqual(Parallelism.machine.threads, ProcessInfo.processInfo.activeProcessorCount)
+  }
+
+  /// Two threads really are two: chunk 0 runs on the caller, chunk 1 on a worker thread, at
+  /// the same time (each waits until the other has started).
+  func testTwoThreadsRunConcurrentlyOnTwoThreads() {
+    let caller = pthread_self()
+    let onCaller = Log()
+    let started = Log()
+    Parallelism(threads: 2).forEachChunk(2) { chunk, range in
+      if pthread_equal(pthread_self(), caller) != 0 { onCaller.add(chunk, range) }
+      started.add(chunk, range)
+      let deadline = Date().addingTimeInterval(10)
+      while started.sorted.count < 2 && Date() < deadline { sched_yield() }
+    }
+    XCTAssertEqual(onCaller.sorted.map(\.0), [0], "chunk 0 on the caller, chunk 1 elsewhere")
+    XCTAssertEqual(started.sorted.map(\.0), [0, 1])
   }
 }

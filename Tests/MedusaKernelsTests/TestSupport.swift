@@ -55,7 +55,8 @@ final class TestWeights {
       }
     default:
       for i in 0..<(rows * rowBytes) {
-        base.storeBytes(of: UInt8(truncatingIfNeeded: random.next()), toByteOffset: i, as: UInt8.self)
+        base.storeBytes(
+          of: UInt8(truncatingIfNeeded: random.next()), toByteOffset: i, as: UInt8.self)
       }
       for block in 0..<(rows * rowBytes / type.blockBytes) {
         for offset in TestWeights.scaleOffsets(type) {

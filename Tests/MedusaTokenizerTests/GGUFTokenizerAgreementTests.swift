@@ -62,9 +62,9 @@ final class GGUFTokenizerAgreementTests: XCTestCase {
     let tokenizer = try Tokenizer(
       url: Self.fixtures.appendingPathComponent("tokenizer-\(name).gguf"))
     let url = Self.fixtures.appendingPathComponent("tokenizer-\(name).expected.json")
-    let expected = try JSONParser.parse([UInt8](try Data(contentsOf: url)), path: url.path)
+    let expected = try TokenizerJSON.read(url)
     try agree(tokenizer, expected, name: name)
-    if case .number(let size) = expected["vocab_size"] {
+    if case .integer(let size) = expected["vocab_size"] {
       XCTAssertEqual(tokenizer.vocabularySize, Int(size), name)
     }
   }
@@ -74,7 +74,7 @@ final class GGUFTokenizerAgreementTests: XCTestCase {
   private func agree(_ tokenizer: Tokenizer, _ expected: JSON, name: String) throws {
     let corpus = try GoldenFiles.corpus()
     let cases = expected["cases"]?.elements ?? []
-    guard case .number(let count) = expected["corpus_count"] else {
+    guard case .integer(let count) = expected["corpus_count"] else {
       return XCTFail("\(name): no corpus_count")
     }
     XCTAssertEqual(cases.count, Int(count), name)

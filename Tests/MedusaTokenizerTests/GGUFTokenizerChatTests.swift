@@ -11,7 +11,7 @@ final class GGUFTokenizerChatTests: XCTestCase {
     let folder = GGUFTokenizerAgreementTests.fixtures
     let tokenizer = try Tokenizer(url: folder.appendingPathComponent("tokenizer-\(name).gguf"))
     let url = folder.appendingPathComponent("tokenizer-\(name).expected.json")
-    return (tokenizer, try JSONParser.parse([UInt8](try Data(contentsOf: url)), path: url.path))
+    return (tokenizer, try TokenizerJSON.read(url))
   }
 
   func testRenderingsMatchTransformers() throws {

@@ -15,8 +15,27 @@ final class GoldenAgreementTests: XCTestCase {
   func testMisc() throws { try agree("misc") }
   func testVariants() throws { try agree("variants") }
 
-  func testEveryFamilyHasATest() {
-    XCTAssertEqual(GoldenFiles.families.count, 8)
+  /// The Golden/tokenizers folders with a tokenizer.json and an expected.json (the GGUF ones
+  /// have `GGUFTokenizerAgreementTests`) must be exactly the families this file tests (its
+  /// calls of `agree` with a literal) and `GoldenFiles.families` (which the streaming tests use).
+  func testEveryFamilyHasATest() throws {
+    let folders = try FileManager.default.contentsOfDirectory(atPath: GoldenFiles.directory.path)
+      .filter { name in
+        !name.hasPrefix("gguf-")
+          && ["tokenizer.json", "expected.json"].allSatisfy {
+            FileManager.default.fileExists(
+              atPath: GoldenFiles.directory.appendingPathComponent("\(name)/\($0)").path)
+          }
+      }
+    let source = try String(contentsOfFile: #filePath, encoding: .utf8)
+    let marker = "try agree(\""
+    let tested = source.components(separatedBy: marker).dropFirst().compactMap {
+      $0.split(separator: "\"", maxSplits: 1).first.map(String.init)
+    }
+    XCTAssertGreaterThanOrEqual(folders.count, 8)
+    XCTAssertEqual(Set(tested).count, tested.count, "a family is tested twice")
+    XCTAssertEqual(Set(tested), Set(folders), "families on disk vs families with a test")
+    XCTAssertEqual(Set(GoldenFiles.families), Set(folders), "GoldenFiles.families vs disk")
   }
 
   /// Encodes (with and without special tokens) and decodes (with and without skipping them)
@@ -28,7 +47,7 @@ final class GoldenAgreementTests: XCTestCase {
       let tokenizer = try GoldenFiles.tokenizer(family)
       let expected = try GoldenFiles.json("\(family)/expected.json")
       let cases = expected["cases"]?.elements ?? []
-      guard case .number(let count) = expected["corpus_count"] else {
+      guard case .integer(let count) = expected["corpus_count"] else {
         return XCTFail("\(family): no corpus_count")
       }
       XCTAssertEqual(cases.count, min(Int(count), corpus.count), family)

@@ -18,7 +18,7 @@ enum GoldenFiles {
   /// A parsed JSON file under Golden/tokenizers.
   static func json(_ name: String) throws -> JSON {
     let url = directory.appendingPathComponent(name)
-    return try JSONParser.parse([UInt8](try Data(contentsOf: url)), path: url.path)
+    return try TokenizerJSON.read(url)
   }
 
   /// The tokenizer of a family (loaded from its folder, with tokenizer_config.json).
@@ -28,11 +28,11 @@ enum GoldenFiles {
 
   /// The agreement corpus.
   static func corpus() throws -> [String] {
-    guard case .array(let items) = try json("corpus.json") else { return [] }
-    return items.compactMap { item in
-      if case .string(let text) = item { return text }
-      return nil
-    }
+    let items = try XCTUnwrap(try json("corpus.json").arrayElements, "corpus.json: not an array")
+    let texts = items.compactMap(\.stringValue)
+    XCTAssertEqual(texts.count, items.count, "corpus.json: every entry must be a string")
+    XCTAssertGreaterThan(texts.count, 0, "corpus.json is empty")
+    return texts
   }
 }
 
@@ -41,7 +41,7 @@ extension JSON {
   var ids: [UInt32] {
     guard case .array(let items) = self else { return [] }
     return items.compactMap { item in
-      if case .number(let value) = item { return UInt32(value) }
+      if case .integer(let value) = item { return UInt32(exactly: value) }
       return nil
     }
   }
