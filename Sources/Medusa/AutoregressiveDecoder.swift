@@ -1,9 +1,11 @@
 import Llama
 import MedusaKernels
 
-/// Greedy autoregressive decoding: one forward pass per token, the argmax (ties to the
-/// lowest id) as the next token. It is the reference Medusa greedy decoding must equal, bit
-/// for bit.
+/// Autoregressive decoding: one forward pass per token. Greedy (the default) takes the argmax
+/// (ties to the lowest id) as the next token: the reference Medusa greedy decoding must equal,
+/// bit for bit. Sampling draws the next token from the processed distribution
+/// (``LogitsProcessor``: temperature, top-k, top-p, min-p in transformers' order) with one
+/// uniform of ``SplitMix64`` per token: the distribution lossless Medusa sampling must equal.
 public final class AutoregressiveDecoder {
   /// The backbone.
   public let model: LlamaModel
@@ -18,12 +20,21 @@ public final class AutoregressiveDecoder {
     state = try model.makeState(capacity: capacity, maxBatch: 64, parallelism: parallelism)
   }
 
-  /// Generates greedily after `prompt` until `stop` says so. `recordLogits` keeps the logits
-  /// of every output token; `onTokens` sees each accepted chunk as it is produced.
+  /// Generates after `prompt` until `stop` says so: greedily when `sampling` is nil, else by
+  /// drawing each token from `sampling`'s weights of its logits with
+  /// ``Sampling/draw(weights:using:)`` on ``SplitMix64`` seeded with `seed` (one uniform per
+  /// token, in output order; Docs/CONFORMANCE.md). `recordLogits` keeps the logits of every
+  /// output token; `onTokens` sees each accepted chunk as it is produced.
   public func generate(
-    prompt: [Int], stop: StopRule, recordLogits: Bool = false,
-    onTokens: ([Int]) -> Void = { _ in }
+    prompt: [Int], stop: StopRule, sampling: LogitsProcessor? = nil, seed: UInt64 = 0,
+    recordLogits: Bool = false, onTokens: ([Int]) -> Void = { _ in }
   ) throws(LlamaError) -> GenerationResult {
+    if let sampling {
+      do { try sampling.validate() } catch {
+        throw .invalidForward(reason: "sampling: \(error.description)")
+      }
+    }
+    var random = SplitMix64(seed: seed)
     var result = GenerationResult()
     let needed = prompt.count + max(stop.maxNewTokens - 1, 0)
     guard needed <= state.cache.capacity else {
@@ -38,7 +49,9 @@ public final class AutoregressiveDecoder {
     var position = prompt.count
     while true {
       let logits = state.logits(0)
-      let token = Greedy.argmax(logits)
+      let token =
+        sampling.map { Sampling.draw(weights: $0.weights(logits), using: &random) }
+        ?? Greedy.argmax(logits)
       if recordLogits { result.outputLogits.append(Array(logits)) }
       onTokens([token])
       if stop.append([token], to: &result.outputIDs) { break }

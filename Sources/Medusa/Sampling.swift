@@ -46,7 +46,14 @@ public enum Sampling {
   /// id (ascending) whose running sum of weights exceeds `u * Σ weights`; if rounding leaves
   /// no such id, the last id with a positive weight. Exactly one generator output per draw.
   public static func draw<G: RandomNumberGenerator>(weights: [Double], using rng: inout G) -> Int {
-    let target = rng.nextUnitDouble() * weights.reduce(0, +)
+    draw(weights: weights, uniform: rng.nextUnitDouble())
+  }
+
+  /// The draw rule of ``draw(weights:using:)`` for a given uniform `u` in [0, 1): the first id
+  /// (ascending) whose running sum of weights exceeds `u * Σ weights` (the sum taken in
+  /// ascending id order); if rounding leaves no such id, the last id with a positive weight.
+  public static func draw(weights: [Double], uniform u: Double) -> Int {
+    let target = u * weights.reduce(0, +)
     var running = 0.0
     var last = 0
     for (token, weight) in weights.enumerated() where weight > 0 {

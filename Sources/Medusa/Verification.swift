@@ -14,12 +14,18 @@ public enum Verification: Sendable, Equatable {
   case typicalSampling(TypicalAcceptance, seed: UInt64)
   /// The original's nucleus (top-p) sampling path, likewise seeded and likewise biased.
   case nucleus(temperature: Double, topP: Double, seed: UInt64)
+  /// Lossless sampling: the root is drawn from the processed distribution (`processor`), the
+  /// tree is verified by speculative sampling over deterministic drafts
+  /// (``LosslessTreeSampling``), so the output is distributed exactly as autoregressive
+  /// sampling with the same processor. Decisions come from ``SplitMix64`` seeded with `seed`.
+  case lossless(LogitsProcessor, seed: UInt64)
 
   /// The seed of a sampling mode.
   var seed: UInt64? {
     switch self {
     case .greedy, .typical: return nil
-    case .typicalSampling(_, let seed), .nucleus(_, _, let seed): return seed
+    case .typicalSampling(_, let seed), .nucleus(_, _, let seed), .lossless(_, let seed):
+      return seed
     }
   }
 }

@@ -13,7 +13,7 @@ enum GenerateCommand {
   static func run(_ words: [String]) throws {
     var arguments = try Arguments(words, flagNames: flags)
     let bundle = try ModelBundle.load(&arguments, needHeads: true)
-    let options = try DecodingOptions(&arguments, bundle: bundle)
+    let options = try DecodingOptions(&arguments, bundle: bundle, autoregressiveSampling: true)
     let json = arguments.flag("json")
     let trace = arguments.flag("trace")
     let verify = arguments.flag("verify")
@@ -28,7 +28,9 @@ enum GenerateCommand {
       let decoder = try AutoregressiveDecoder(
         model: bundle.model, capacity: prompt.ids.count + options.stop.maxNewTokens,
         parallelism: bundle.parallelism)
-      result = try decoder.generate(prompt: prompt.ids, stop: options.stop) {
+      result = try decoder.generate(
+        prompt: prompt.ids, stop: options.stop, sampling: options.sampling, seed: options.seed
+      ) {
         if !json { printer.stream($0) }
       }
     case .medusa(let heads, let choices):
@@ -37,6 +39,12 @@ enum GenerateCommand {
         capacity: prompt.ids.count + options.stop.maxNewTokens + choices.paths.count + 1,
         parallelism: bundle.parallelism)
       if verify {
+        switch options.verification {
+        case .greedy, .typical: break
+        default:
+          throw UsageError(
+            "--verify compares tree candidates with an argmax root: use it without --sampling")
+        }
         let report = try MedusaSelfCheck.run(
           decoder: decoder, prompt: prompt.ids, stop: options.stop,
           verification: options.verification)
@@ -64,7 +72,8 @@ enum GenerateCommand {
     }
   }
 
-  /// The `--json` object: `output_ids`, `stats` and, for Medusa, `steps`.
+  /// The `--json` object: `output_ids`, `stats`, `sampling` when sampled and, for Medusa,
+  /// `steps` (with `root_draw` and `trials` in lossless sampling).
   static func report(_ result: GenerationResult, prompt: [Int], options: DecodingOptions)
     -> [String: Any]
   {
@@ -74,17 +83,37 @@ enum GenerateCommand {
       "decoder": options.decoderName,
       "stats": Summary.statistics(result),
     ]
+    if let sampling = options.samplingReport { object["sampling"] = sampling }
     if case .medusa = options.decoder {
       object["steps"] = result.medusaSteps.map { step -> [String: Any] in
-        [
+        var record: [String: Any] = [
           "tree_candidates": step.treeCandidates,
           "candidates": step.candidates,
           "best_candidate": step.bestCandidate,
           "accept_length": step.acceptLength,
           "tokens": step.tokens,
         ]
+        if let trace = step.sampling { record.merge(samplingFields(trace)) { $1 } }
+        return record
       }
     }
     return object
+  }
+
+  /// A lossless step's random decisions: `root_draw {token, excluded, uniform}` and
+  /// `trials [{node, token, probability, uniform, accepted}]` in draw order.
+  static func samplingFields(_ trace: LosslessStepTrace) -> [String: Any] {
+    [
+      "root_draw": [
+        "token": trace.root.token, "excluded": trace.root.excluded,
+        "uniform": trace.root.uniform,
+      ] as [String: Any],
+      "trials": trace.trials.map { trial -> [String: Any] in
+        [
+          "node": trial.node, "token": trial.token, "probability": trial.probability,
+          "uniform": trial.uniform, "accepted": trial.accepted,
+        ]
+      },
+    ]
   }
 }

@@ -2,18 +2,26 @@ import Foundation
 import MedusaTokenizer
 
 /// Streams generated tokens to stdout: text through the incremental detokenizer (never a
-/// broken UTF-8 sequence or half a byte-fallback run), or comma-separated ids when there is
-/// no tokenizer or the prompt was given as ids.
+/// broken UTF-8 sequence or half a byte-fallback run, and never the prompt's own held-back
+/// end again), or comma-separated ids when there is no tokenizer or the prompt was given as
+/// ids. Nothing is dropped silently: a token the tokenizer cannot decode (an id past its
+/// vocabulary) is printed as `[#id]` and reported once on stderr.
 final class TokenPrinter {
   private let tokenizer: Tokenizer?
   private var decoder: StreamingDecoder?
   private var printedIDs = false
+  private var reported = false
 
   /// A printer for the tokens that follow `context` (the prompt), whose text is not printed.
   init(tokenizer: Tokenizer?, idsOnly: Bool, context: [Int] = []) {
     self.tokenizer = idsOnly ? nil : tokenizer
-    decoder = self.tokenizer.flatMap {
-      try? StreamingDecoder(tokenizer: $0, skipSpecialTokens: true, context: context)
+    guard let tokenizer = self.tokenizer else { return }
+    do {
+      decoder = try StreamingDecoder(
+        tokenizer: tokenizer, skipSpecialTokens: true, context: context)
+    } catch {
+      Output.error("medusa: warning: the prompt cannot be decoded (\(error)); printing from here")
+      decoder = StreamingDecoder(tokenizer: tokenizer, skipSpecialTokens: true)
     }
   }
 
@@ -21,7 +29,11 @@ final class TokenPrinter {
   func stream(_ tokens: [Int]) {
     if decoder != nil {
       for token in tokens {
-        if let text = try? decoder?.push(token), !text.isEmpty { Output.write(text) }
+        do {
+          if let text = try decoder?.push(token), !text.isEmpty { Output.write(text) }
+        } catch {
+          report(token, error)
+        }
       }
     } else {
       for token in tokens {
@@ -33,8 +45,21 @@ final class TokenPrinter {
 
   /// Flushes what the detokenizer held back and ends the line.
   func finish() {
-    if let text = try? decoder?.finish(), !text.isEmpty { Output.write(text) }
+    do {
+      if let text = try decoder?.finish(), !text.isEmpty { Output.write(text) }
+    } catch {
+      Output.error("medusa: warning: the end of the text cannot be decoded: \(error)")
+    }
     Output.write("\n")
+  }
+
+  /// Prints `[#id]` for a token that cannot be decoded, and says why on stderr (once).
+  private func report(_ token: Int, _ error: any Error) {
+    Output.write("[#\(token)]")
+    if !reported {
+      Output.error("medusa: warning: \(error); such tokens are printed as [#id]")
+      reported = true
+    }
   }
 
   /// A short display form of one token: its text, or `#id` without a tokenizer.
