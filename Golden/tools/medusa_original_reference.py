@@ -30,8 +30,8 @@ threshold; get_nucleus_posterior_mask: remove tokens once the sorted cumulative 
 before them exceeds top_p) and its acceptance rule (candidate == draw, first longest row).
 
 Formats (one JSON object per case in "cases"):
-  buffers.json: name, choices (the input paths, in input order), attention_mask (node x node,
-    0/1), tree_indices, position_ids, retrieve_indices (rows padded with -1), exactly as
+  buffers.json: name, choices (the input paths, in input order), attn_mask (node x node,
+    0/1; the name trees.json uses too), tree_indices, position_ids, retrieve_indices (rows padded with -1), exactly as
     generate_medusa_buffers returns them.
   posterior.json: id, tree, choices, heads, seed, temperature (0 = greedy), posterior_threshold,
     posterior_alpha, base_token, head_topk (heads x 10), tree_candidates and candidates (from
@@ -66,7 +66,7 @@ PUBLISHED = [
 ]
 EXTRA_TREES = {
     "chain_3": [[0], [0, 0], [0, 0, 0]],
-    "three_nodes": [[0], [1], [0, 0]],
+    "tiny_3": [[0], [1], [0, 0]],
     "unsorted_branching": [[1], [0, 1], [0], [1, 3], [0, 1, 2], [2], [0, 0], [1, 3, 9]],
 }
 VOCAB = 16
@@ -93,7 +93,7 @@ def buffers_case(utils, name, paths):
     return {
         "name": name,
         "choices": paths,
-        "attention_mask": b["medusa_attn_mask"][0, 0].to(torch.long).tolist(),
+        "attn_mask": b["medusa_attn_mask"][0, 0].to(torch.long).tolist(),
         "tree_indices": b["tree_indices"].tolist(),
         "position_ids": b["medusa_position_ids"].tolist(),
         "retrieve_indices": b["retrieve_indices"].tolist(),
@@ -327,7 +327,7 @@ def main():
          {"source": "generate_medusa_buffers, FasterDecoding/Medusa medusa/model/utils.py"},
          [buffers_case(src_utils, name, paths) for name, paths in all_trees.items()])
 
-    plan = [("three_nodes", 2, 10), ("chain_3", 3, 10), ("chain_3", 5, 4),
+    plan = [("tiny_3", 2, 10), ("chain_3", 3, 10), ("chain_3", 5, 4),
             ("unsorted_branching", 3, 12), ("mc_sim_7b_63", 4, 4), ("vicuna_33b_stage1", 3, 3)]
     cases = []
     for temperature in (0.0, 0.7, 1.0):

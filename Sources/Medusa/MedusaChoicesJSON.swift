@@ -1,36 +1,45 @@
 import Foundation
+import MedusaFormats
 
 /// Loading user trees (`medusa_choices`, paper §2.1.2 tree attention) from JSON: an array of
 /// index paths such as `[[0], [0, 0], [1]]`, the same literal the original keeps in
-/// `medusa_choices.py`.
+/// `medusa_choices.py`. The JSON is read by MedusaFormats' strict parser, the package's one
+/// JSON layer.
 extension MedusaChoices {
   /// Parses and validates a JSON tree; `source` names it in error messages.
   ///
-  /// Each index must be a JSON integer: `true`, `1.5`, `2.0`, strings and nulls are rejected
-  /// with the location of the offending value (`[2][0]` is the first index of the third path).
+  /// Each index must be a JSON integer: `true`, `1.5`, `2.0`, `1e3`, strings and nulls are
+  /// rejected with the location of the offending value (`[2][0]` is the first index of the
+  /// third path).
   public init(jsonData: Data, source: String, headCount: Int) throws(TreeError) {
-    let document: Any
+    let document: JSONValue
     do {
-      document = try JSONSerialization.jsonObject(with: jsonData, options: [.fragmentsAllowed])
+      document = try JSONValue.parse(jsonData, file: source)
     } catch {
-      throw .malformedJSON(source: source, detail: error.localizedDescription)
+      throw Self.treeError(error, source: source)
     }
-    guard let array = document as? [Any] else {
-      throw .wrongJSONType(source: source, location: "top level", detail: "expected an array")
+    try self.init(json: document, source: source, headCount: headCount)
+  }
+
+  /// Validates a parsed JSON tree; `source` names it in error messages.
+  public init(json document: JSONValue, source: String, headCount: Int) throws(TreeError) {
+    guard let array = document.arrayElements else {
+      throw .wrongJSONType(
+        source: source, location: "top level", detail: "expected an array, found \(document.kind)")
     }
     var paths: [[Int]] = []
     for (position, element) in array.enumerated() {
-      guard let indices = element as? [Any] else {
+      guard let indices = element.arrayElements else {
         throw .wrongJSONType(
           source: source, location: "[\(position)]",
-          detail: "expected an array of integers, found \(Self.kind(element))")
+          detail: "expected an array of integers, found \(element.kind)")
       }
       var path: [Int] = []
       for (offset, value) in indices.enumerated() {
-        guard let index = Self.integer(value) else {
+        guard let index = value.integerValue else {
           throw .wrongJSONType(
             source: source, location: "[\(position)][\(offset)]",
-            detail: "expected an integer, found \(Self.kind(value))")
+            detail: "expected an integer, found \(value.kind)")
         }
         path.append(index)
       }
@@ -39,40 +48,25 @@ extension MedusaChoices {
     try self.init(paths: paths, headCount: headCount)
   }
 
-  /// Reads, parses and validates the JSON tree file at `path`.
+  /// Reads, parses and validates the JSON tree file at `path` (a regular file: a FIFO is
+  /// refused, not read).
   public init(contentsOfFile path: String, headCount: Int) throws(TreeError) {
-    let data: Data
+    let document: JSONValue
     do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
+      document = try JSONValue.read(URL(fileURLWithPath: path))
     } catch {
-      throw .unreadableFile(path: path, reason: error.localizedDescription)
+      throw Self.treeError(error, source: path)
     }
-    try self.init(jsonData: data, source: path, headCount: headCount)
+    try self.init(json: document, source: path, headCount: headCount)
   }
 
-  /// The value as an integer when it is a JSON integer (not a boolean, not written with a
-  /// fraction or exponent), else nil.
-  static func integer(_ value: Any) -> Int? {
-    guard let number = value as? NSNumber else { return nil }
-    let type = String(cString: number.objCType)
-    guard type != "c", type != "d", type != "f" else { return nil }
-    return value as? Int
-  }
-
-  /// A short name of a JSON value's kind for error messages.
-  static func kind(_ value: Any) -> String {
-    switch value {
-    case is NSNull: return "null"
-    case is String: return "a string"
-    case is [Any]: return "an array"
-    case is [String: Any]: return "an object"
-    case let number as NSNumber:
-      switch String(cString: number.objCType) {
-      case "c": return "a boolean"
-      case "d", "f": return "a non-integer number \(number)"
-      default: return "an out-of-range integer \(number)"
-      }
-    default: return "\(type(of: value))"
+  /// The tree error of a read or parse error.
+  private static func treeError(_ error: FormatError, source: String) -> TreeError {
+    switch error {
+    case .invalidJSON(_, let reason, let offset):
+      .malformedJSON(source: source, detail: "\(reason) at byte \(offset)")
+    case .unreadable(_, let reason): .unreadableFile(path: source, reason: reason)
+    default: .unreadableFile(path: source, reason: error.description)
     }
   }
 }

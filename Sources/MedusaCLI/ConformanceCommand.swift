@@ -1,6 +1,7 @@
 import Foundation
 import Llama
 import Medusa
+import MedusaFormats
 import MedusaKernels
 
 /// `medusa conformance emit|check` (Docs/CONFORMANCE.md): write a reference file for a model and
@@ -8,9 +9,11 @@ import MedusaKernels
 enum ConformanceCommand {
   static let usage = """
     usage: medusa conformance emit --model DIR [--heads DIR] [--tree NAME|FILE ...]
-             [--prompts FILE] [--max-new-tokens N] [--ignore-eos] [--logits] [--threads N] --out FILE
+             [--verification greedy|typical:T[:EPS:ALPHA] ...] [--prompts FILE]
+             [--max-new-tokens N] [--ignore-eos] [--logits] [--threads N] --out FILE
            medusa conformance check --reference FILE --candidate FILE [--near-tie R]
-             [--logits-atol A] [--logits-rtol R] [--strict] [--json]
+             [--logits-atol A] [--logits-rtol R] [--semantics original|swift-medusa]
+             [--strict] [--json]
     """
 
   /// Runs `emit` or `check`.
@@ -42,6 +45,11 @@ enum ConformanceCommand {
     let rtol = try arguments.double("logits-rtol", default: 1e-4, in: 0...1e6)
     let strict = arguments.flag("strict")
     let json = arguments.flag("json")
+    let semanticsName = arguments.string("semantics") ?? Semantics.original.rawValue
+    guard let semantics = Semantics(rawValue: semanticsName) else {
+      throw UsageError(
+        "--semantics must be one of \(Semantics.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
     try arguments.finish()
     let reference = try ConformanceFiles.readReference(path: referencePath)
     let candidate = try ConformanceFiles.readCandidate(path: candidatePath)
@@ -49,63 +57,26 @@ enum ConformanceCommand {
       reference: reference, candidate: candidate,
       options: ConformanceCheck.Options(
         nearTieRelative: nearTie, logitsAbsolute: Float(atol), logitsRelative: Float(rtol),
-        strict: strict))
+        strict: strict, semantics: semantics))
     if json {
-      try Output.json(jsonObject(report))
+      try Output.json(ConformanceJSON.object(report))
     } else {
       Output.line(
         "reference: \(referencePath) (\(reference.cases.count) cases, model \(reference.model.path))"
       )
-      Output.line("candidate: \(candidatePath) (backend: \(candidate.backend))")
+      Output.line("candidate: \(candidatePath) (backend: \(candidate.backend ?? "not named"))")
       Output.line(report.render())
     }
     guard report.passed else {
-      let failed = report.cases.filter { $0.status == .fail }.count
-      throw CheckFailed(
-        description: "conformance check failed: \(failed) of \(report.cases.count) cases")
+      throw CheckFailed(description: "conformance check failed: \(report.summary)")
     }
-  }
-
-  /// The report as one JSON object (`--json`), for other backends' CI.
-  static func jsonObject(_ report: ConformanceReport) -> [String: Any] {
-    let cases: [[String: Any]] = report.cases.map { result in
-      var object: [String: Any] = [
-        "id": result.id, "status": result.status.rawValue, "compared": result.compared,
-        "notes": result.notes,
-      ]
-      if let diagnosis = result.diagnosis {
-        object["diagnosis"] = [
-          "cause": diagnosis.cause.rawValue, "explanation": diagnosis.explanation,
-        ]
-      }
-      if let divergence = result.divergence {
-        var entry: [String: Any] = [
-          "position": divergence.position, "step": divergence.step, "offset": divergence.offset,
-          "near_tie": divergence.isNearTie,
-        ]
-        entry["expected"] = divergence.expected
-        entry["got"] = divergence.got
-        entry["top1"] = divergence.top1
-        entry["top2"] = divergence.top2
-        entry["margin"] = divergence.margin.map { Double($0) }
-        entry["near_tie_bound"] = divergence.nearTieBound.map { Double($0) }
-        object["divergence"] = entry
-      }
-      if let difference = result.stepDifference {
-        object["step_difference"] = [
-          "step": difference.step, "field": difference.field, "detail": difference.detail,
-          "wrong_nodes": difference.wrongNodes,
-        ]
-      }
-      return object
-    }
-    return [
-      "passed": report.passed, "cases": cases, "unknown_candidate_ids": report.unknownCandidateIDs,
-    ]
   }
 
   static func emit(_ words: [String]) throws {
-    let (treeNames, remaining) = try takeRepeated("tree", from: words)
+    let (treeNames, afterTrees) = try takeRepeated("tree", from: words)
+    let (verificationNames, remaining) = try takeRepeated("verification", from: afterTrees)
+    let verifications = try (verificationNames.isEmpty ? ["greedy"] : verificationNames).map(
+      parseVerification)
     var arguments = try Arguments(remaining, flagNames: ["ignore-eos", "logits"])
     let modelArgument = arguments.string("model")
     let modelURL = try ModelLocator.model(modelArgument)
@@ -135,11 +106,30 @@ enum ConformanceCommand {
       headsPath: headsArgument ?? modelArgument.map { $0 + "/medusa" } ?? headsURL.path,
       parallelism: Parallelism(threads: threads))
     let reference = try emitter.emit(
-      trees: trees, prompts: prompts, stop: stop, includeLogits: includeLogits)
+      trees: trees, prompts: prompts, stop: stop, includeLogits: includeLogits,
+      verifications: verifications)
     try ConformanceFiles.write(reference, path: out)
     Output.line(
-      "wrote \(out): \(reference.cases.count) cases (\(prompts.count) prompts × \(trees.count) trees)"
+      "wrote \(out): \(reference.cases.count) cases (\(prompts.count) prompts × \(verifications.count) verifications × \(trees.count) trees)"
     )
+  }
+
+  /// `greedy`, or `typical:T` with optional `:EPS:ALPHA` (defaults 0.09 and 0.3, the original's).
+  static func parseVerification(_ text: String) throws -> Verification {
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+    if parts == ["greedy"] { return .greedy }
+    let numbers = parts.dropFirst().map(Double.init)
+    guard parts.first == "typical", (1...3).contains(numbers.count),
+      numbers.allSatisfy({ $0.map { $0.isFinite && $0 > 0 } ?? false }),
+      let temperature = numbers[0]
+    else {
+      throw UsageError(
+        "--verification must be greedy or typical:T[:EPS:ALPHA] (T > 0), got '\(text)'")
+    }
+    return .typical(
+      TypicalAcceptance(
+        temperature: temperature, posteriorThreshold: numbers.count > 1 ? numbers[1] ?? 0.09 : 0.09,
+        posteriorAlpha: numbers.count > 2 ? numbers[2] ?? 0.3 : 0.3))
   }
 
   /// Removes every `--name VALUE` / `--name=VALUE` from `words`, returning the values in order.
@@ -182,27 +172,24 @@ enum ConformanceCommand {
         throw UsageError("give --prompts FILE (a JSON array of token id arrays)")
       }
     }
-    let document: Any
-    do {
-      document = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
-    } catch {
-      throw UsageError("\(url.path): \(error.localizedDescription)")
-    }
-    let items: [Any]
-    if let array = document as? [Any] {
+    let document = try JSONValue.read(url)
+    let items: [JSONValue]
+    if let array = document.arrayElements {
       items = array
-    } else if let object = document as? [String: Any], let prompts = object["prompts"] as? [Any] {
+    } else if let prompts = document["prompts"]?.arrayElements {
       items = prompts
-    } else if let object = document as? [String: Any],
-      let cases = object["cases"] as? [[String: Any]]
-    {
-      items = cases.map { $0["prompt_ids"] ?? NSNull() }
+    } else if let cases = document["cases"]?.arrayElements {
+      items = cases.map { $0["prompt_ids"] ?? .null }
     } else {
       throw UsageError("\(url.path): expected an array of prompts (arrays of token ids)")
     }
     return try items.enumerated().map { index, item in
-      guard let ids = item as? [Int], !ids.isEmpty, ids.allSatisfy({ $0 >= 0 }) else {
-        throw UsageError("\(url.path): prompt \(index) is not a non-empty array of token ids")
+      // JSON integers only: 1.9, true and 1e30 are not token ids.
+      let ids = item.arrayElements?.compactMap(\.integerValue) ?? []
+      guard !ids.isEmpty, ids.count == item.arrayElements?.count, ids.allSatisfy({ $0 >= 0 })
+      else {
+        throw UsageError(
+          "\(url.path): prompt \(index) is not a non-empty array of token ids (JSON integers)")
       }
       return ids
     }

@@ -53,13 +53,13 @@ enum TreeCommand {
   static func load(_ source: String, headCount: Int?) throws -> (
     name: String, choices: MedusaChoices
   ) {
-    if let paths = PublishedTrees.paths(named: source) {
+    if let paths = ConformanceTrees.paths(named: source) {
       let depth = paths.map(\.count).max() ?? 0
       return (source, try MedusaChoices(paths: paths, headCount: headCount ?? depth))
     }
     guard FileManager.default.fileExists(atPath: source) else {
       throw UsageError(
-        "'\(source)' is neither a published tree (\(PublishedTrees.names.joined(separator: ", "))) nor a file"
+        "'\(source)' is neither a Golden tree (\(ConformanceTrees.names.joined(separator: ", "))) nor a file"
       )
     }
     let paths = try readPaths(source)

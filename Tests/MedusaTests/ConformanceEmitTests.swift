@@ -8,8 +8,37 @@ import XCTest
 /// The committed conformance reference is exactly what `ConformanceEmitter` produces today
 /// (so Golden/cases/conformance/ cannot drift from the decoder); `medusa tree show`'s drawing.
 final class ConformanceEmitTests: XCTestCase {
-  func testReferenceIsReproducedByTheEmitter() throws {
-    let committed = try ConformanceCheckTests.reference()
+  func testReferencesAreReproducedByTheEmitter() throws {
+    for name in [
+      "tiny-mha-f32", "tiny-mha-f32-trees", "tiny-mha-f32-typical", "default-trees",
+      "default-typical",
+    ] {
+      try reproduce(try ConformanceCheckTests.reference(name))
+    }
+  }
+
+  /// Every reference judges the stop rule: some cases stop at EOS inside an accepted chunk (the
+  /// step that emits the EOS accepted tokens after it, which the stop rule drops), and the
+  /// greedy ones also at an EOS accepted as a head token (not a step's root).
+  func testReferencesStopAtEOSInsideAcceptedChunks() throws {
+    for name in ["tiny-mha-f32", "tiny-mha-f32-trees", "tiny-mha-f32-typical"] {
+      let reference = try ConformanceCheckTests.reference(name)
+      let eos = Set(reference.stop.stopTokenIDs)
+      let inside = reference.cases.filter { item in
+        guard let last = item.steps.last, let token = item.medusaOutputIDs.last else {
+          return false
+        }
+        return eos.contains(token) && last.tokens.count < last.acceptLength + 1
+      }
+      XCTAssertGreaterThanOrEqual(inside.count, 2, name)
+      let headEOS = reference.cases.contains { item in
+        eos.contains(item.medusaOutputIDs.last ?? -1) && (item.steps.last?.tokens.count ?? 0) >= 2
+      }
+      XCTAssertTrue(headEOS || !(reference.cases[0].verification?.isGreedy ?? true), name)
+    }
+  }
+
+  private func reproduce(_ committed: ConformanceReference) throws {
     let model = try LlamaModel(directory: Golden.root.appendingPathComponent(committed.model.path))
     let heads = try MedusaHeads.load(
       directory: Golden.root.appendingPathComponent(committed.heads.path), backbone: model.config)
@@ -24,18 +53,46 @@ final class ConformanceEmitTests: XCTestCase {
       model: model, heads: heads, modelPath: committed.model.path, headsPath: committed.heads.path)
     let stop = StopRule(
       maxNewTokens: committed.stop.maxNewTokens, stopTokens: Set(committed.stop.stopTokenIDs))
+    var verifications: [Verification] = []
+    for item in committed.cases {
+      let verification = try XCTUnwrap((item.verification ?? .greedy).verification)
+      if !verifications.contains(verification) { verifications.append(verification) }
+    }
     let emitted = try emitter.emit(
       trees: trees, prompts: prompts, stop: stop, includeLogits: committed.cases[0].logits != nil,
-      nearTieRelative: committed.nearTieRelative)
+      verifications: verifications, nearTieRelative: committed.nearTieRelative)
     XCTAssertEqual(emitted.cases.count, committed.cases.count)
-    for (a, b) in zip(emitted.cases, committed.cases) { XCTAssertEqual(a, b, a.id) }
-    XCTAssertEqual(emitted, committed)
+    // One short message per differing case (whole cases are megabytes of logits): after a
+    // kernel change, rerun Golden/tools/conformance/regenerate.sh.
+    for (a, b) in zip(emitted.cases, committed.cases) where a != b {
+      XCTFail(
+        "\(a.id): emitted case differs from the committed one in \(Self.firstDifference(a, b))")
+    }
+    var header = emitted
+    header.cases = []
+    var committedHeader = committed
+    committedHeader.cases = []
+    XCTAssertEqual(header, committedHeader)
     // Every step's node_top1 agrees with its accepted tokens (a consistency check of the file).
     for item in committed.cases {
       for step in item.steps {
         XCTAssertEqual(step.tokens.first, step.treeCandidates.first, item.id)
       }
     }
+  }
+
+  /// The first field in which two reference cases differ.
+  static func firstDifference(_ a: ReferenceCase, _ b: ReferenceCase) -> String {
+    if a.medusaOutputIDs != b.medusaOutputIDs || a.arOutputIDs != b.arOutputIDs {
+      return "output ids"
+    }
+    if let step = zip(a.steps, b.steps).enumerated().first(where: { $0.element.0 != $0.element.1 })
+    {
+      return "step \(step.offset)"
+    }
+    if a.steps.count != b.steps.count { return "the number of steps" }
+    if a.margins != b.margins || a.top1Logits != b.top1Logits { return "margins" }
+    return a.logits != b.logits ? "logits" : "other fields"
   }
 
   /// Independent agreement: the greedy traces of the Python re-implementation
@@ -65,7 +122,8 @@ final class ConformanceEmitTests: XCTestCase {
       }
       compared += 1
     }
-    XCTAssertEqual(compared, reference.cases.count)
+    // The conformance prompts add two long EOS prompts the Python traces do not have.
+    XCTAssertGreaterThanOrEqual(compared, 21)
   }
 
   func testTreeDrawingShowsNodesAndBuffers() throws {

@@ -11,7 +11,7 @@ enum GoldenTrees {
   struct BuffersCase: Decodable {
     let name: String
     let choices: [[Int]]
-    let attentionMask: [[Int]]
+    let attnMask: [[Int]]
     let treeIndices: [Int]
     let positionIds: [Int]
     let retrieveIndices: [[Int]]
@@ -74,7 +74,7 @@ final class TreeBuffersGoldenTests: XCTestCase {
       let buffers = TreeBuffers(
         choices: try MedusaChoices(paths: golden.choices, headCount: depth))
       let mask = buffers.attentionMask.map { row in row.map { $0 ? 1 : 0 } }
-      XCTAssertEqual(mask, golden.attentionMask, golden.name)
+      XCTAssertEqual(mask, golden.attnMask, golden.name)
       XCTAssertEqual(buffers.treeIndices, golden.treeIndices, golden.name)
       XCTAssertEqual(buffers.positionIDs, golden.positionIds, golden.name)
       XCTAssertEqual(buffers.retrieveIndices, golden.retrieveIndices, golden.name)

@@ -1,30 +1,39 @@
-import Foundation
-
 /// Another backend's output, to be compared with a ``ConformanceReference``
-/// (Docs/CONFORMANCE.md, "Candidate file"). Only `output_ids` is required per case; the more
-/// a backend reports, the more levels are checked and the sharper the diagnosis.
+/// (Docs/CONFORMANCE.md, "Candidate file"). Required: `cases`, and in every case `id` and
+/// `output_ids`; in every step (when a case reports steps) `accept_length` and `tokens`.
+/// Everything else is optional: the more a backend reports, the more levels are checked and
+/// the sharper the diagnosis, and a missing field narrows what is compared (the report says so).
 public struct ConformanceCandidate: Codable, Equatable, Sendable {
   /// The value of `format` in every candidate file.
   public static let formatName = "medusa-conformance-candidate"
 
-  /// Always ``formatName``.
-  public var format: String = Self.formatName
-  /// Always ``ConformanceReference/currentVersion``.
-  public var formatVersion: Int = ConformanceReference.currentVersion
-  /// Free text naming the backend and its version.
-  public var backend: String
+  /// Optional; when present it must be ``formatName``.
+  public var format: String?
+  /// Optional; when present it must be ``ConformanceReference/currentVersion``.
+  public var formatVersion: Int?
+  /// Optional free text naming the backend and its version.
+  public var backend: String?
+  /// Optional (level 1): the backend's tree buffers, compared with this project's for every
+  /// tree of the reference that they name.
+  public var treeBuffers: [CandidateTreeBuffers]?
   /// The cases, matched to the reference by ``CandidateCase/id``.
   public var cases: [CandidateCase]
 
   /// A candidate with the current format and version.
-  public init(backend: String, cases: [CandidateCase]) {
+  public init(
+    backend: String?, cases: [CandidateCase], treeBuffers: [CandidateTreeBuffers]? = nil
+  ) {
+    self.format = Self.formatName
+    self.formatVersion = ConformanceReference.currentVersion
     self.backend = backend
     self.cases = cases
+    self.treeBuffers = treeBuffers
   }
 
   enum CodingKeys: String, CodingKey {
     case format, backend, cases
     case formatVersion = "format_version"
+    case treeBuffers = "tree_buffers"
   }
 }
 
@@ -32,18 +41,18 @@ public struct ConformanceCandidate: Codable, Equatable, Sendable {
 public struct CandidateCase: Codable, Equatable, Sendable {
   /// The reference case's `id`.
   public var id: String
-  /// Greedy Medusa output ids (level 3).
+  /// Medusa output ids (level 3; level 5 for typical cases).
   public var outputIDs: [Int]
   /// Optional greedy autoregressive output ids (level 2).
   public var arOutputIDs: [Int]?
-  /// Optional per-step trace (level 4); `node_top1` in it is optional too.
-  public var steps: [ReferenceStep]?
+  /// Optional per-step trace (level 4).
+  public var steps: [CandidateStep]?
   /// Optional logits row per output token (level 6).
   public var logits: [[Float]]?
 
   /// A candidate case.
   public init(
-    id: String, outputIDs: [Int], arOutputIDs: [Int]? = nil, steps: [ReferenceStep]? = nil,
+    id: String, outputIDs: [Int], arOutputIDs: [Int]? = nil, steps: [CandidateStep]? = nil,
     logits: [[Float]]? = nil
   ) {
     self.id = id
@@ -60,105 +69,91 @@ public struct CandidateCase: Codable, Equatable, Sendable {
   }
 }
 
-/// Why a conformance file could not be read, written or produced.
-public enum ConformanceError: Error, Equatable, Sendable, CustomStringConvertible {
-  /// The file could not be read or written.
-  case io(path: String, reason: String)
-  /// The file is not valid JSON of the expected shape; `reason` names the field.
-  case malformed(path: String, reason: String)
-  /// `format` or `format_version` is not what this code reads.
-  case wrongFormat(path: String, found: String)
-  /// The reference could not be produced (a decoder error, or Medusa differing from AR).
-  case emit(String)
+/// One step of a candidate trace. Only `accept_length` and `tokens` are required.
+///
+/// Without `candidates` the checker derives them from `tree_candidates` and the tree's retrieve
+/// indices (pads read token 0), so candidate rows are then not compared on their own; without
+/// `tree_candidates` neither is compared and a step is judged by its tokens and accept length.
+public struct CandidateStep: Codable, Equatable, Sendable {
+  /// The token of every tree node, in node order.
+  public var treeCandidates: [Int]?
+  /// The candidate rows (retrieve-index rows), pad slots holding token 0.
+  public var candidates: [[Int]]?
+  /// The chosen row.
+  public var bestCandidate: Int?
+  /// Tokens accepted after the root.
+  public var acceptLength: Int
+  /// The tokens the step appended to the output.
+  public var tokens: [Int]
+  /// The argmax of every tree node's logits, in node order.
+  public var nodeTop1: [Int]?
+  /// Per head (at least as many as the tree is deep), its 10 most likely ids in the order the
+  /// backend ranked them.
+  public var headTopK: [[Int]]?
 
-  /// A one-line message naming the file or the case.
-  public var description: String {
-    switch self {
-    case .io(let path, let reason): return "\(path): \(reason)"
-    case .malformed(let path, let reason): return "\(path): \(reason)"
-    case .wrongFormat(let path, let found): return "\(path): unsupported format \(found)"
-    case .emit(let reason): return "conformance emit: \(reason)"
-    }
+  /// A step.
+  public init(
+    treeCandidates: [Int]?, candidates: [[Int]]?, bestCandidate: Int?, acceptLength: Int,
+    tokens: [Int], nodeTop1: [Int]? = nil, headTopK: [[Int]]? = nil
+  ) {
+    self.treeCandidates = treeCandidates
+    self.candidates = candidates
+    self.bestCandidate = bestCandidate
+    self.acceptLength = acceptLength
+    self.tokens = tokens
+    self.nodeTop1 = nodeTop1
+    self.headTopK = headTopK
+  }
+
+  /// The candidate form of a reference step (every field given).
+  public init(_ step: ReferenceStep) {
+    self.init(
+      treeCandidates: step.treeCandidates, candidates: step.candidates,
+      bestCandidate: step.bestCandidate, acceptLength: step.acceptLength, tokens: step.tokens,
+      nodeTop1: step.nodeTop1, headTopK: step.headTopK)
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case candidates, tokens
+    case treeCandidates = "tree_candidates"
+    case bestCandidate = "best_candidate"
+    case acceptLength = "accept_length"
+    case nodeTop1 = "node_top1"
+    case headTopK = "head_topk"
   }
 }
 
-/// Reading and writing conformance files as JSON (sorted keys, so files diff well).
-public enum ConformanceFiles {
-  /// Reads a reference file and checks its format and version.
-  public static func readReference(path: String) throws(ConformanceError) -> ConformanceReference {
-    let reference: ConformanceReference = try read(path: path)
-    guard reference.format == ConformanceReference.formatName,
-      reference.formatVersion == ConformanceReference.currentVersion
-    else {
-      throw .wrongFormat(path: path, found: "\(reference.format) v\(reference.formatVersion)")
-    }
-    return reference
+/// A backend's buffers for one tree (level 1), in the original `generate_medusa_buffers`
+/// layout; every field but `name` is optional and compared when present.
+public struct CandidateTreeBuffers: Codable, Equatable, Sendable {
+  /// The tree's name in the reference.
+  public var name: String
+  /// `tree_indices`.
+  public var treeIndices: [Int]?
+  /// `position_ids` (the original's `medusa_position_ids`).
+  public var positionIDs: [Int]?
+  /// `retrieve_indices`, rows padded with -1.
+  public var retrieveIndices: [[Int]]?
+  /// `attn_mask` (the original's `medusa_attn_mask[0, 0]`), node × node, 1 = visible.
+  public var attnMask: [[Int]]?
+
+  /// Buffers of the tree `name`.
+  public init(
+    name: String, treeIndices: [Int]?, positionIDs: [Int]?, retrieveIndices: [[Int]]?,
+    attnMask: [[Int]]?
+  ) {
+    self.name = name
+    self.treeIndices = treeIndices
+    self.positionIDs = positionIDs
+    self.retrieveIndices = retrieveIndices
+    self.attnMask = attnMask
   }
 
-  /// Reads a candidate file and checks its format and version.
-  public static func readCandidate(path: String) throws(ConformanceError) -> ConformanceCandidate {
-    let candidate: ConformanceCandidate = try read(path: path)
-    guard candidate.format == ConformanceCandidate.formatName,
-      candidate.formatVersion == ConformanceReference.currentVersion
-    else {
-      throw .wrongFormat(path: path, found: "\(candidate.format) v\(candidate.formatVersion)")
-    }
-    return candidate
-  }
-
-  /// The JSON bytes of a reference or candidate (sorted keys, one trailing newline).
-  public static func encode<Value: Encodable>(_ value: Value) throws(ConformanceError) -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    do {
-      return try encoder.encode(value) + Data("\n".utf8)
-    } catch {
-      throw .emit("cannot encode JSON: \(error)")
-    }
-  }
-
-  /// Writes a reference or candidate to `path` (replacing it).
-  public static func write<Value: Encodable>(_ value: Value, path: String) throws(ConformanceError)
-  {
-    let data = try encode(value)
-    do {
-      try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-      throw .io(path: path, reason: error.localizedDescription)
-    }
-  }
-
-  private static func read<Value: Decodable>(path: String) throws(ConformanceError) -> Value {
-    let data: Data
-    do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-      throw .io(path: path, reason: error.localizedDescription)
-    }
-    do {
-      return try JSONDecoder().decode(Value.self, from: data)
-    } catch let error as DecodingError {
-      throw .malformed(path: path, reason: describe(error))
-    } catch {
-      throw .malformed(path: path, reason: "\(error)")
-    }
-  }
-
-  /// A decoding error as `field.path: problem`.
-  private static func describe(_ error: DecodingError) -> String {
-    func location(_ path: [any CodingKey]) -> String {
-      let text = path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-      return text.isEmpty ? "top level" : String(text.drop(while: { $0 == "." }))
-    }
-    switch error {
-    case .keyNotFound(let key, let context):
-      return "\(location(context.codingPath + [key])): missing"
-    case .typeMismatch(_, let context), .valueNotFound(_, let context):
-      return "\(location(context.codingPath)): \(context.debugDescription)"
-    case .dataCorrupted(let context):
-      return "\(location(context.codingPath)): \(context.debugDescription)"
-    @unknown default:
-      return "\(error)"
-    }
+  enum CodingKeys: String, CodingKey {
+    case name
+    case treeIndices = "tree_indices"
+    case positionIDs = "position_ids"
+    case retrieveIndices = "retrieve_indices"
+    case attnMask = "attn_mask"
   }
 }

@@ -29,11 +29,14 @@ public struct ConformanceEmitter {
     self.parallelism = parallelism
   }
 
-  /// The reference for `prompts` × `trees` under `stop`; `includeLogits` adds the full logits
-  /// row of every emitted position.
+  /// The reference for `prompts` × `verifications` × `trees` under `stop` (in that nesting
+  /// order); `includeLogits` adds the full logits row of every emitted position. Greedy cases
+  /// are named `p<prompt>/<tree>`, typical ones `p<prompt>/<tree>/typical-<temperature>`;
+  /// sampling modes are refused (not deterministic across backends).
   public func emit(
     trees: [(name: String, choices: MedusaChoices)], prompts: [[Int]], stop: StopRule,
-    includeLogits: Bool, nearTieRelative: Double = ConformanceCheck.Options.defaultNearTie
+    includeLogits: Bool, verifications: [Verification] = [.greedy],
+    nearTieRelative: Double = ConformanceCheck.Options.defaultNearTie
   ) throws(ConformanceError) -> ConformanceReference {
     var cases: [ReferenceCase] = []
     for (promptIndex, prompt) in prompts.enumerated() {
@@ -46,19 +49,30 @@ public struct ConformanceEmitter {
       } catch {
         throw .emit("prompt \(promptIndex): \(error.description)")
       }
-      let margins = ar.outputLogits.map(Self.topTwo)
-      for (name, choices) in trees {
-        let id = "p\(promptIndex)/\(name)"
-        let (ids, steps) = try medusa(prompt: prompt, choices: choices, stop: stop, id: id)
-        guard ids == ar.outputIDs else {
-          throw .emit("\(id): Medusa greedy output differs from autoregressive output")
+      for verification in verifications {
+        guard let described = ReferenceVerification(verification) else {
+          throw .emit("only greedy and typical verification are deterministic references")
         }
-        cases.append(
-          ReferenceCase(
-            id: id, tree: name, promptIDs: prompt, arOutputIDs: ar.outputIDs,
-            medusaOutputIDs: ids, top1IDs: margins.map(\.top1), top2IDs: margins.map(\.top2),
-            top1Logits: margins.map(\.top1Logit), margins: margins.map(\.margin), steps: steps,
-            logits: includeLogits ? ar.outputLogits : nil))
+        for (name, choices) in trees {
+          let id =
+            "p\(promptIndex)/\(name)"
+            + (described.isGreedy ? "" : "/typical-\(described.temperature ?? 0)")
+          let run = try medusa(
+            prompt: prompt, choices: choices, stop: stop, verification: verification, id: id)
+          if described.isGreedy, run.ids != ar.outputIDs {
+            throw .emit("\(id): Medusa greedy output differs from autoregressive output")
+          }
+          let rows = described.isGreedy ? ar.outputLogits : run.logits
+          let margins = rows.map(Self.topTwo)
+          cases.append(
+            ReferenceCase(
+              id: id, tree: name, promptIDs: prompt, arOutputIDs: ar.outputIDs,
+              medusaOutputIDs: run.ids, top1IDs: margins.map(\.top1),
+              top2IDs: margins.map(\.top2), top1Logits: margins.map(\.top1Logit),
+              margins: margins.map(\.margin), steps: run.steps,
+              logits: includeLogits ? rows : nil,
+              verification: described.isGreedy ? nil : described))
+        }
       }
     }
     return ConformanceReference(
@@ -74,37 +88,65 @@ public struct ConformanceEmitter {
       nearTieRelative: nearTieRelative, cases: cases)
   }
 
-  /// Greedy Medusa decoding of one prompt with one tree, traced.
-  private func medusa(prompt: [Int], choices: MedusaChoices, stop: StopRule, id: String)
-    throws(ConformanceError) -> ([Int], [ReferenceStep])
-  {
+  /// Medusa decoding of one prompt with one tree, traced: output ids, steps, and the logits
+  /// row every output token was verified against.
+  private func medusa(
+    prompt: [Int], choices: MedusaChoices, stop: StopRule, verification: Verification,
+    id: String
+  ) throws(ConformanceError) -> (ids: [Int], steps: [ReferenceStep], logits: [[Float]]) {
     var steps: [ReferenceStep] = []
+    var rows: [[Float]] = []
     do {
       let decoder = try MedusaDecoder(
         model: model, heads: heads, choices: choices,
         capacity: prompt.count + stop.maxNewTokens + choices.paths.count + 1,
         parallelism: parallelism)
       let ids = try StepDriver.run(
-        decoder: decoder, prompt: prompt, stop: stop, verification: .greedy
+        decoder: decoder, prompt: prompt, stop: stop, verification: verification
       ) { observation in
-        let record = observation.outcome.record
+        let outcome = observation.outcome
+        let record = outcome.record
+        rows += outcome.logits.prefix(observation.appended.count)
         steps.append(
-          ReferenceStep(
-            treeCandidates: record.treeCandidates, candidates: record.candidates,
-            bestCandidate: record.bestCandidate, acceptLength: record.acceptLength,
-            tokens: observation.appended,
-            nodeTop1: observation.outcome.treeLogits.map {
-              $0.withUnsafeBufferPointer(Greedy.argmax)
-            },
-            nodeMargins: observation.outcome.treeLogits.map {
-              $0.withUnsafeBufferPointer { NearTie.relativeGaps($0, ranks: 2).first ?? .infinity }
-            },
-            headGaps: observation.headGaps))
+          Self.step(
+            record: record, appended: observation.appended, treeLogits: outcome.treeLogits,
+            observation: observation, tree: decoder.tree, verification: verification))
       }
-      return (ids, steps)
+      return (ids, steps, rows)
     } catch {
       throw .emit("\(id): \(error.description)")
     }
+  }
+
+  /// One traced step: the record, each node's argmax and margin, the heads' top-10 and gaps,
+  /// the original's verdict where it differs and, for typical steps, the decision gap.
+  private static func step(
+    record: MedusaStepRecord, appended: [Int], treeLogits: [[Float]],
+    observation: StepDriver.Observation, tree: TreeBuffers, verification: Verification
+  ) -> ReferenceStep {
+    let original = OriginalRule.verdict(
+      nodeLogits: treeLogits, candidates: record.candidates, tree: tree,
+      verification: verification)
+    var decisionGap: Float?
+    if case .typical(let acceptance) = verification {
+      decisionGap = OriginalRule.decisionGap(
+        nodeLogits: treeLogits, candidates: record.candidates, tree: tree, acceptance: acceptance)
+    }
+    let differs =
+      original.bestCandidate != record.bestCandidate
+      || original.acceptLength != record.acceptLength
+    return ReferenceStep(
+      treeCandidates: record.treeCandidates, candidates: record.candidates,
+      bestCandidate: record.bestCandidate, acceptLength: record.acceptLength, tokens: appended,
+      nodeTop1: treeLogits.map { $0.withUnsafeBufferPointer(Greedy.argmax) },
+      nodeMargins: treeLogits.map {
+        $0.withUnsafeBufferPointer { NearTie.relativeGaps($0, ranks: 2).first ?? .infinity }
+      },
+      headGaps: observation.headGaps, headTopK: observation.headTopK,
+      originalVerdict: differs
+        ? ReferenceVerdict(
+          bestCandidate: original.bestCandidate, acceptLength: original.acceptLength) : nil,
+      decisionGap: decisionGap)
   }
 
   /// Top-1 and top-2 ids (ties to the lowest id), the top-1 logit and the margin of a row.

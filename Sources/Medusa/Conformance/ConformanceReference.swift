@@ -159,14 +159,17 @@ public struct ReferenceCase: Codable, Equatable, Sendable {
   public var steps: [ReferenceStep]
   /// Optional: the full logits row every output token was chosen from.
   public var logits: [[Float]]?
+  /// How the case verified candidates; absent (nil) means greedy.
+  public var verification: ReferenceVerification?
 
   /// A reference case.
   public init(
     id: String, tree: String, promptIDs: [Int], arOutputIDs: [Int], medusaOutputIDs: [Int],
     top1IDs: [Int], top2IDs: [Int], top1Logits: [Float], margins: [Float],
-    steps: [ReferenceStep], logits: [[Float]]?
+    steps: [ReferenceStep], logits: [[Float]]?, verification: ReferenceVerification? = nil
   ) {
     self.id = id
+    self.verification = verification
     self.tree = tree
     self.promptIDs = promptIDs
     self.arOutputIDs = arOutputIDs
@@ -180,60 +183,12 @@ public struct ReferenceCase: Codable, Equatable, Sendable {
   }
 
   enum CodingKeys: String, CodingKey {
-    case id, tree, margins, steps, logits
+    case id, tree, margins, steps, logits, verification
     case promptIDs = "prompt_ids"
     case arOutputIDs = "ar_output_ids"
     case medusaOutputIDs = "medusa_output_ids"
     case top1IDs = "top1_ids"
     case top2IDs = "top2_ids"
     case top1Logits = "top1_logits"
-  }
-}
-
-/// One Medusa step in a reference or candidate trace (the Golden trace fields, plus the
-/// argmax of every tree node's logits).
-public struct ReferenceStep: Codable, Equatable, Sendable {
-  /// The token of every tree node, in node order.
-  public var treeCandidates: [Int]
-  /// The candidate rows (retrieve-index rows), pad slots holding token 0.
-  public var candidates: [[Int]]
-  /// The chosen row.
-  public var bestCandidate: Int
-  /// Tokens accepted after the root.
-  public var acceptLength: Int
-  /// The tokens this step appended to the output, after the stop rule.
-  public var tokens: [Int]
-  /// The argmax of every tree node's logits, in node order (optional in candidates).
-  public var nodeTop1: [Int]?
-  /// Reference only: per node, (top-1 − top-2 logit) / max(1, |top-1 logit|).
-  public var nodeMargins: [Float]?
-  /// Reference only: per head the tree uses, the 10 gaps between consecutive logits of its 11
-  /// largest (gap `i` separates top-k slot `i` from slot `i + 1`; they decide the top-10 and
-  /// its order) / max(1, |top-1 logit|).
-  public var headGaps: [[Float]]?
-
-  /// A step.
-  public init(
-    treeCandidates: [Int], candidates: [[Int]], bestCandidate: Int, acceptLength: Int,
-    tokens: [Int], nodeTop1: [Int]?, nodeMargins: [Float]? = nil, headGaps: [[Float]]? = nil
-  ) {
-    self.treeCandidates = treeCandidates
-    self.candidates = candidates
-    self.bestCandidate = bestCandidate
-    self.acceptLength = acceptLength
-    self.tokens = tokens
-    self.nodeTop1 = nodeTop1
-    self.nodeMargins = nodeMargins
-    self.headGaps = headGaps
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case candidates, tokens
-    case treeCandidates = "tree_candidates"
-    case bestCandidate = "best_candidate"
-    case acceptLength = "accept_length"
-    case nodeTop1 = "node_top1"
-    case nodeMargins = "node_margins"
-    case headGaps = "head_gaps"
   }
 }

@@ -2,11 +2,41 @@
 public struct ConformanceReport: Sendable {
   /// One result per reference case, in reference order.
   public var cases: [CaseResult]
-  /// Candidate cases with no reference case of that id.
+  /// Candidate cases with no reference case of that id (each is an error).
   public var unknownCandidateIDs: [String]
+  /// Ids that occur more than once in the candidate file (each is an error; the reference case
+  /// of that id fails).
+  public var duplicateCandidateIDs: [String] = []
+  /// Level 1: the candidate's tree buffers against this project's, one per tree it gave.
+  public var trees: [TreeBuffersResult] = []
+  /// The semantics the candidate was held to.
+  public var semantics: Semantics = .original
 
-  /// True when no case failed (near-ties pass unless the check was strict).
-  public var passed: Bool { cases.allSatisfy { $0.status != .fail } && unknownCandidateIDs.isEmpty }
+  /// Reference cases that failed.
+  public var failedCases: Int { cases.filter { $0.status == .fail }.count }
+  /// Tree buffers that differ.
+  public var failedTrees: Int { trees.filter { !$0.passed }.count }
+  /// Everything that fails the run: failed cases, unknown and duplicate ids, tree buffers.
+  public var errorCount: Int {
+    failedCases + unknownCandidateIDs.count + duplicateCandidateIDs.count + failedTrees
+  }
+
+  /// True when nothing failed (near-ties and, under ``Semantics/original``, the original's
+  /// deviations pass unless the check was strict).
+  public var passed: Bool { errorCount == 0 }
+}
+
+/// Level 1: one tree's buffers as the candidate gave them, against this project's.
+public struct TreeBuffersResult: Equatable, Sendable {
+  /// The tree's name.
+  public var name: String
+  /// The fields compared (those the candidate gave).
+  public var compared: [String]
+  /// The first differing field and how, or nil when every compared field agrees.
+  public var difference: String?
+
+  /// True when every compared field agrees.
+  public var passed: Bool { difference == nil }
 }
 
 /// The result of one case.
@@ -31,10 +61,18 @@ public struct CaseResult: Sendable {
   public var divergence: IDDivergence?
   /// The first differing step, if steps were given and differ.
   public var stepDifference: StepDifference?
-  /// Further observations (logits out of tolerance, stop-rule violations).
+  /// Further observations (logits out of tolerance, fields the candidate left out ...).
   public var notes: [String]
   /// Why, for a case that is not a plain pass.
   public var diagnosis: Diagnosis?
+  /// The original's documented deviations seen in the case (notes under
+  /// ``Semantics/original``, the diagnosis under ``Semantics/swiftMedusa``).
+  public var deviations: [DeviationNote] = []
+  /// The verification the case ran (`greedy`, `typical`).
+  public var verification: String = "greedy"
+  /// What the case let the checker compare, by level: 2 (autoregressive ids), 3 (Medusa ids,
+  /// greedy), 4 (steps), 5 (typical), 6 (logits against the reference's).
+  public var levels: Set<Int> = []
 }
 
 /// Where the candidate's output ids first differ from the reference.
@@ -59,10 +97,18 @@ public struct IDDivergence: Equatable, Sendable {
   public var margin: Float?
   /// The near-tie bound that applied there: `near_tie_relative × max(1, |top1 logit|)`.
   public var nearTieBound: Float?
+  /// Typical cases, inside a chunk (offset ≥ 1): the step's relative decision gap and the
+  /// near-tie threshold it is held to (the token was accepted by a threshold, not an argmax).
+  public var decisionGap: Float?
+  /// See ``decisionGap``.
+  public var decisionGapBound: Float?
 
-  /// True when both tokens exist and the margin is at most the near-tie bound.
+  /// True when both tokens exist and the margin (or, inside a typical chunk, the decision gap)
+  /// is at most its near-tie bound.
   public var isNearTie: Bool {
-    guard expected != nil, got != nil, let margin, let nearTieBound else { return false }
+    guard expected != nil, got != nil else { return false }
+    if let decisionGap, let decisionGapBound { return decisionGap <= decisionGapBound }
+    guard let margin, let nearTieBound else { return false }
     return margin <= nearTieBound
   }
 }
@@ -71,12 +117,13 @@ public struct IDDivergence: Equatable, Sendable {
 public struct StepDifference: Equatable, Sendable {
   /// 0-based step.
   public var step: Int
-  /// The first differing field in comparison order (`tree_candidates`, `candidates`,
-  /// `node_top1`, `best_candidate`, `accept_length`, `tokens`), or `steps` for a count.
+  /// The first differing field in comparison order (`head_topk`, `tree_candidates`,
+  /// `candidates`, `node_top1`, `best_candidate`, `accept_length`, `tokens`), or `steps` for a
+  /// count.
   public var field: String
   /// Expected vs got, shortened.
   public var detail: String
-  /// For `node_top1`: the tree nodes whose argmax differs.
+  /// For `node_top1` and `tree_candidates`: the tree nodes that differ.
   public var wrongNodes: [Int]
 }
 
@@ -114,16 +161,29 @@ public struct Diagnosis: Equatable, Sendable {
     case logitsTolerance = "logits-tolerance"
     /// The candidate has no case with this id.
     case missingCase = "missing-case"
+    /// The candidate has several cases with this id.
+    case duplicateCase = "duplicate-case"
+    /// The logits rows are aligned one column off (a token's row is its neighbour's).
+    case logitsMisaligned = "logits-misaligned"
+    /// A pad slot was accepted (the original's rule; this project never accepts a pad).
+    case padAccepted = "pad-accepted"
   }
 
   /// The cause.
   public var cause: Cause
   /// One or two sentences: the evidence and where to look.
   public var explanation: String
+  /// The candidate field whose value is the evidence (`output_ids`, `tokens`, `logits` ...),
+  /// when one field is.
+  public var field: String?
+  /// True when the evidence fits the cause but is weak (a `candidate-order` verdict on a tree
+  /// with one slot per depth): evidence from other cases of the run may overrule it.
+  public var isWeak = false
 
   /// A diagnosis.
-  public init(_ cause: Cause, _ explanation: String) {
+  public init(_ cause: Cause, _ explanation: String, field: String? = nil) {
     self.cause = cause
     self.explanation = explanation
+    self.field = field
   }
 }

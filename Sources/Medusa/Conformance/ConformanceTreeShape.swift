@@ -43,14 +43,37 @@ struct TreeShapes {
 }
 
 extension TreeShape {
-  /// The node of a step's last accepted token: retrieve row `best_candidate`, column
-  /// `accept_length`; nil when out of range or a pad.
-  func lastAcceptedNode(_ step: ReferenceStep) -> Int? {
-    guard step.bestCandidate >= 0, step.bestCandidate < retrieveIndices.count,
-      step.acceptLength >= 0, step.acceptLength < retrieveIndices[step.bestCandidate].count
+  /// The node of a step's last accepted token: retrieve row `bestCandidate`, column
+  /// `acceptLength`; nil when out of range or a pad.
+  func lastAcceptedNode(bestCandidate: Int, acceptLength: Int) -> Int? {
+    guard bestCandidate >= 0, bestCandidate < retrieveIndices.count,
+      acceptLength >= 0, acceptLength < retrieveIndices[bestCandidate].count
     else { return nil }
-    let node = retrieveIndices[step.bestCandidate][step.acceptLength]
+    let node = retrieveIndices[bestCandidate][acceptLength]
     return node >= 0 ? node : nil
+  }
+
+  /// Whether `tree` (a step's node tokens, root equal) holds the heads' proposals rearranged:
+  /// every non-root node's token is one of the reference's top-10 tokens of its depth's head,
+  /// and distinct slots of one depth hold distinct tokens. A top-k order, tree-index or
+  /// node-order bug does exactly that; wrong head logits propose other tokens.
+  func proposalsRearranged(_ headTopK: [[Int]]?, _ tree: [Int]) -> Bool {
+    guard let headTopK, tree.count == depth.count else { return false }
+    var tokenOfSlot: [Int: [Int: Int]] = [:]
+    for node in 1..<depth.count {
+      let head = depth[node] - 1
+      guard head < headTopK.count, headTopK[head].contains(tree[node]) else { return false }
+      if let seen = tokenOfSlot[head]?[slot[node]], seen != tree[node] { return false }
+      tokenOfSlot[head, default: [:]][slot[node]] = tree[node]
+    }
+    return tokenOfSlot.values.allSatisfy { Set($0.values).count == $0.count }
+  }
+
+  /// Whether some depth has nodes in two or more top-k slots (a chain has one per depth).
+  var usesSeveralSlots: Bool {
+    var slots: [Int: Set<Int>] = [:]
+    for node in 1..<depth.count { slots[depth[node], default: []].insert(slot[node]) }
+    return slots.values.contains { $0.count >= 2 }
   }
 
   /// Whether two node token lists hold, depth by depth, the same multiset of tokens.

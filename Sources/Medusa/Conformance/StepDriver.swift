@@ -1,4 +1,5 @@
 import Llama
+import MedusaKernels
 
 /// Runs a ``MedusaDecoder`` step by step exactly as ``MedusaDecoder/generate`` does, handing
 /// every step's outcome (with every tree node's logits) to an observer. The conformance
@@ -16,6 +17,8 @@ enum StepDriver {
     var appended: [Int]
     /// The relative top-11 gaps of every head's logits the step's candidates came from.
     var headGaps: [[Float]]
+    /// Every head's top-10 token ids (descending, ties to the lowest id): the proposals.
+    var headTopK: [[Int]]
   }
 
   /// Prefills `prompt`, then steps until `stop` ends generation; returns the output ids.
@@ -37,6 +40,9 @@ enum StepDriver {
         NearTie.relativeGaps(
           UnsafeBufferPointer(start: $0.base, count: $0.count), ranks: MedusaChoices.topK + 1)
       }
+      let headTopK = decoder.headLogits.map {
+        Kernels.topK($0.base, count: $0.count, k: MedusaChoices.topK)
+      }
       let outcome = try decoder.step(
         baseLogits: baseLogits, verification: verification, recordLogits: true)
       let before = output.count
@@ -44,7 +50,7 @@ enum StepDriver {
       try observe(
         Observation(
           index: index, committed: committed, outcome: outcome,
-          appended: Array(output[before...]), headGaps: headGaps))
+          appended: Array(output[before...]), headGaps: headGaps, headTopK: headTopK))
       if done { break }
       baseLogits = outcome.nextBaseLogits
       index += 1
