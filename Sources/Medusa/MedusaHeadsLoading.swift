@@ -8,15 +8,51 @@ extension MedusaHeads {
   /// The tensor-name prefix of heads inside a full Medusa-2 checkpoint.
   public static let fullCheckpointPrefix = "medusa_head."
 
-  /// Loads heads from a folder in any published layout: `medusa_lm_head.safetensors`,
-  /// `medusa_lm_head.pt` (a PyTorch zip read by a restricted unpickler), or a full Medusa-2
-  /// checkpoint whose safetensors hold `medusa_head.*` tensors beside the backbone's. A
-  /// `config.json` there, if it has `medusa_num_heads`/`medusa_num_layers`, is checked
-  /// against the tensors.
+  /// Loads heads in the original layout (own projections) from a folder in any published
+  /// layout: `medusa_lm_head.safetensors`, `medusa_lm_head.pt` (a PyTorch zip read by a
+  /// restricted unpickler), or a full Medusa-2 checkpoint whose safetensors hold `medusa_head.*`
+  /// tensors beside the backbone's. A `config.json` there, if it has
+  /// `medusa_num_heads`/`medusa_num_layers`, is checked against the tensors. A folder whose
+  /// config.json declares `medusa_head_projection: base_lm_head` needs the backbone's LM head:
+  /// ``load(directory:model:)``.
   public static func load(directory: URL, backbone: LlamaConfig) throws(MedusaError)
     -> MedusaHeads
   {
-    let configured = try configuredShape(directory)
+    try load(directory: directory, config: backbone, model: nil)
+  }
+
+  /// Loads heads of either layout from a folder (see ``load(directory:backbone:)`` for the
+  /// files): the original layout, or — when the folder's config.json says
+  /// `"medusa_head_projection": "base_lm_head"` — ResBlocks only, projected through
+  /// `model.languageModelHead`. The heads keep `model` alive.
+  public static func load(directory: URL, model: LlamaModel) throws(MedusaError) -> MedusaHeads {
+    try load(directory: directory, config: model.config, model: model)
+  }
+
+  private static func load(directory: URL, config: LlamaConfig, model: LlamaModel?)
+    throws(MedusaError) -> MedusaHeads
+  {
+    let configured = try HeadsConfig(directory: directory)
+    func make(_ source: any TensorSource, prefix: String, origin: String) throws(MedusaError)
+      -> MedusaHeads
+    {
+      if let model {
+        return try MedusaHeads(
+          source: source, prefix: prefix, origin: origin, model: model,
+          projection: configured.projection, configuredHeads: configured.heads,
+          configuredLayers: configured.layers)
+      }
+      guard configured.projection == .own else {
+        throw .malformedHeads(
+          origin: directory.appendingPathComponent("config.json").path,
+          reason:
+            "the heads use the base model's LM head (\(HeadProjection.configKey) \(configured.projection.rawValue)); load them with MedusaHeads.load(directory:model:)"
+        )
+      }
+      return try MedusaHeads(
+        source: source, prefix: prefix, origin: origin, backbone: config,
+        configuredHeads: configured.heads, configuredLayers: configured.layers)
+    }
     for name in fileNames {
       let url = directory.appendingPathComponent(name)
       guard FileManager.default.fileExists(atPath: url.path) else { continue }
@@ -28,32 +64,13 @@ extension MedusaHeads {
       } catch {
         throw .malformedHeads(origin: url.path, reason: error.description)
       }
-      return try MedusaHeads(
-        source: source, prefix: "", origin: url.path, backbone: backbone,
-        configuredHeads: configured.heads, configuredLayers: configured.layers)
+      return try make(source, prefix: "", origin: url.path)
     }
     if let store = try? TensorStore(directory: directory),
       store.names.contains(where: { $0.hasPrefix(fullCheckpointPrefix) })
     {
-      return try MedusaHeads(
-        source: store, prefix: fullCheckpointPrefix, origin: directory.path, backbone: backbone,
-        configuredHeads: configured.heads, configuredLayers: configured.layers)
+      return try make(store, prefix: fullCheckpointPrefix, origin: directory.path)
     }
     throw .noHeads(directory: directory.path)
-  }
-
-  /// `medusa_num_heads` and `medusa_num_layers` from the folder's config.json, if present.
-  private static func configuredShape(_ directory: URL) throws(MedusaError) -> (
-    heads: Int?, layers: Int?
-  ) {
-    let url = directory.appendingPathComponent("config.json")
-    guard let data = try? Data(contentsOf: url) else { return (nil, nil) }
-    guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-      throw .malformedHeads(origin: url.path, reason: "config.json is not a JSON object")
-    }
-    return (
-      (object["medusa_num_heads"] as? NSNumber)?.intValue,
-      (object["medusa_num_layers"] as? NSNumber)?.intValue
-    )
   }
 }

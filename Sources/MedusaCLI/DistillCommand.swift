@@ -19,7 +19,8 @@ import MedusaTokenizer
 enum DistillCommand {
   static let usage = """
     usage: medusa distill --model DIR --prompts FILE --out DIR [--max-new-tokens N]
-                          [--temperature T] [--seed S] [--ignore-eos] [--threads N]
+                          [--temperature T] [--seed S] [--ignore-eos] [--chat model|NAME]
+                          [--threads N]
     """
 
   static func run(_ words: [String]) throws {
@@ -35,10 +36,11 @@ enum DistillCommand {
     let threads = try arguments.int(
       "threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
     let ignoreEOS = arguments.flag("ignore-eos")
+    let chat = arguments.string("chat")
     try arguments.finish()
 
-    let model = try LlamaModel(directory: modelURL)
-    let prompts = try readPrompts(URL(fileURLWithPath: promptsPath), model: model)
+    let model = try LlamaModel(path: modelURL)
+    let prompts = try readPrompts(URL(fileURLWithPath: promptsPath), model: model, chat: chat)
     let out = URL(fileURLWithPath: outPath)
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     let file = out.appendingPathComponent(DistilledSequence.fileName)
@@ -80,10 +82,13 @@ enum DistillCommand {
     Output.line("wrote \(prompts.count - done) sequences (\(generated) tokens) to \(file.path)")
   }
 
-  /// The prompts as token ids, one per non-blank line.
-  static func readPrompts(_ url: URL, model: LlamaModel) throws -> [[Int]] {
+  /// The prompts as token ids, one per non-blank line. With `chat`, a `"text"` prompt is the
+  /// user's message of a one-turn conversation rendered with a chat format (``chatFormat(_:tokenizer:)``)
+  /// and the generation prompt, as the model sees it in a chat; `"ids"` prompts are used as given.
+  static func readPrompts(_ url: URL, model: LlamaModel, chat: String? = nil) throws -> [[Int]] {
     let text = try String(contentsOf: url, encoding: .utf8)
     var tokenizer: Tokenizer?
+    var format: ChatFormat?
     var prompts: [[Int]] = []
     for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
     where !line.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -95,13 +100,15 @@ enum DistillCommand {
         ids = numbers.map(\.intValue)
       } else if let prompt = object["text"] as? String {
         if tokenizer == nil {
-          let path = model.directory.appendingPathComponent("tokenizer.json")
-          guard FileManager.default.fileExists(atPath: path.path) else {
-            throw UsageError("\(place): a text prompt needs \(path.path); give \"ids\" instead")
+          guard let found = try ModelTokenizer.load(for: model) else {
+            throw UsageError(
+              "\(place): a text prompt needs the model's tokenizer (none found); give \"ids\" instead"
+            )
           }
-          tokenizer = try Tokenizer(url: path)
+          tokenizer = found
+          format = try chat.map { try chatFormat($0, tokenizer: found) }
         }
-        ids = try tokenizer?.encode(prompt) ?? []
+        ids = try encode(prompt, tokenizer: tokenizer, format: format)
       } else {
         throw UsageError("\(place): needs \"ids\" (token ids) or \"text\"")
       }
@@ -112,6 +119,35 @@ enum DistillCommand {
       prompts.append(ids)
     }
     return prompts
+  }
+
+  /// The chat format `--chat` names: `model` is the tokenizer's own template (GGUF
+  /// `tokenizer.chat_template` or tokenizer_config.json's, with its default system prompt), any
+  /// other value a template by name (`chatml`, `vicuna`, `zephyr`, `llama2`).
+  static func chatFormat(_ name: String, tokenizer: Tokenizer) throws -> ChatFormat {
+    if name == "model" {
+      guard let format = try ChatFormat(config: tokenizer.config) else {
+        throw UsageError("--chat model: the model's tokenizer has no chat template; name one")
+      }
+      return format
+    }
+    guard let template = ChatTemplate.named(name) else {
+      let names = ChatTemplate.allCases.map(\.rawValue).joined(separator: ", ")
+      throw UsageError("--chat '\(name)' is neither 'model' nor a template (\(names))")
+    }
+    return ChatFormat(template: template)
+  }
+
+  /// `text` as token ids: rendered as one user turn when there is a chat format (a template
+  /// that writes the BOS token itself gets no second one).
+  static func encode(_ text: String, tokenizer: Tokenizer?, format: ChatFormat?) throws -> [Int] {
+    guard let tokenizer else { return [] }
+    guard let format else { return try tokenizer.encode(text) }
+    let rendered = format.render(
+      messages: [ChatMessage(role: "user", content: text)], addGenerationPrompt: true)
+    let bos = tokenizer.bosTokenID.flatMap { tokenizer.token(for: $0) }
+    let templateHasBOS = bos.map { rendered.hasPrefix($0) } == true
+    return try tokenizer.encode(rendered, addSpecialTokens: !templateHasBOS)
   }
 
   /// The number of complete lines of `file` (0 if absent), after cutting off a trailing partial

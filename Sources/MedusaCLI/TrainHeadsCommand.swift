@@ -1,6 +1,7 @@
 import Foundation
 import Llama
 import Medusa
+import MedusaFormats
 import MedusaKernels
 
 /// `medusa train-heads`: Medusa-1 training (paper §2.2.1) of K heads on a frozen backbone from
@@ -8,14 +9,38 @@ import MedusaKernels
 /// computed once (``TrainingExamples``; `--cache FILE` keeps them on disk for later runs); then
 /// ``HeadTrainer`` steps with AdamW, warmup + cosine schedule and global-norm clipping. Progress
 /// (loss, top-1 accuracy per head over the last window, rows/s, ETA) goes to stderr;
-/// checkpoints (``HeadCheckpoint``) to `--out`.
+/// checkpoints (``HeadCheckpoint``) to `--out`. `--projection base-lm-head` trains heads that
+/// project through the backbone's frozen LM head (``HeadProjection``; ResBlocks only);
+/// `--export DIR` writes the finished heads alone (`--export-dtype f16` to ship them small).
 enum TrainHeadsCommand {
   static let usage = """
     usage: medusa train-heads --model DIR --data DIR --heads N --out DIR [--layers L]
-           [--steps S] [--batch ROWS] [--lr LR] [--warmup STEPS] [--weight-decay W]
-           [--max-grad-norm G] [--head-decay D] [--seed S] [--resume] [--save-every N]
-           [--log-every N] [--threads N] [--cache FILE]
+           [--projection own|base-lm-head] [--steps S] [--batch ROWS] [--lr LR]
+           [--warmup STEPS] [--weight-decay W] [--max-grad-norm G] [--head-decay D] [--seed S]
+           [--resume] [--save-every N] [--log-every N] [--threads N] [--cache FILE]
+           [--export DIR [--export-dtype f32|f16|bf16]]
     """
+
+  /// `--projection`: `own` (the original layout, default) or `base-lm-head`.
+  static func projection(_ value: String?) throws -> HeadProjection {
+    switch value {
+    case nil, "own": return .own
+    case "base-lm-head", HeadProjection.baseLanguageModelHead.rawValue:
+      return .baseLanguageModelHead
+    case let other?:
+      throw UsageError("--projection '\(other)' is not own or base-lm-head")
+    }
+  }
+
+  /// `--export-dtype`: f32, f16 or bf16.
+  static func exportType(_ value: String?) throws -> TensorDType {
+    switch value?.lowercased() {
+    case nil, "f32": return .f32
+    case "f16": return .f16
+    case "bf16": return .bf16
+    case let other?: throw UsageError("--export-dtype '\(other)' is not f32, f16 or bf16")
+    }
+  }
 
   static func run(_ words: [String]) throws {
     var arguments = try Arguments(words, flagNames: ["resume"])
@@ -25,6 +50,7 @@ enum TrainHeadsCommand {
     }
     let heads = try arguments.int("heads", default: 4, in: 1...64)
     let layers = try arguments.int("layers", default: 1, in: 0...64)
+    let projection = try projection(arguments.string("projection"))
     let steps = try arguments.int("steps", default: 1000, in: 1...100_000_000)
     var options = HeadTrainingOptions(
       steps: steps, batchRows: try arguments.int("batch", default: 256, in: 1...1_000_000),
@@ -40,10 +66,12 @@ enum TrainHeadsCommand {
     let threads = try arguments.int(
       "threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
     let cachePath = arguments.string("cache")
+    let exportPath = arguments.string("export")
+    let exportDType = try exportType(arguments.string("export-dtype"))
     try arguments.finish()
 
     let parallelism = Parallelism(threads: threads)
-    let model = try LlamaModel(directory: modelURL)
+    let model = try LlamaModel(path: modelURL)
     let config = model.config
     let dataURL = URL(fileURLWithPath: dataPath).appendingPathComponent(DistilledSequence.fileName)
     let sequences = try DistilledSequence.read(dataURL, vocabulary: config.vocabularySize)
@@ -51,11 +79,18 @@ enum TrainHeadsCommand {
       model: model, sequences: sequences, dataURL: dataURL, heads: heads, cache: cachePath,
       parallelism: parallelism)
     let shape = HeadShape(
-      heads: heads, layers: layers, hidden: config.hiddenSize, vocabulary: config.vocabularySize)
+      heads: heads, layers: layers, hidden: config.hiddenSize, vocabulary: config.vocabularySize,
+      projection: projection)
     let trainer = try HeadTrainer(
       shape: shape, options: options, examples: examples,
       parameters: shape.initialParameters(languageModelHead: model.languageModelHead),
-      parallelism: parallelism)
+      parallelism: parallelism,
+      languageModelHead: projection == .own ? nil : model.languageModelHead)
+    Output.error(
+      "\(shape.parameterCount) trainable parameters (\(heads) heads x \(layers) ResBlocks, "
+        + (projection == .own
+          ? "own \(config.vocabularySize)x\(config.hiddenSize) projections)"
+          : "projection: the base model's \(model.languageModelHead.type.name) LM head, frozen)"))
     let out = URL(fileURLWithPath: outPath)
     if resume,
       FileManager.default.fileExists(
@@ -69,6 +104,14 @@ enum TrainHeadsCommand {
     }
     Output.line(
       "wrote \(heads) heads to \(out.appendingPathComponent(HeadCheckpoint.headsFile).path)")
+    if let exportPath {
+      let folder = URL(fileURLWithPath: exportPath)
+      try HeadCheckpoint.export(
+        trainer, to: folder, baseModel: modelURL.lastPathComponent, dtype: exportDType)
+      Output.line(
+        "exported the heads (\(exportDType.rawValue)) to "
+          + folder.appendingPathComponent(HeadCheckpoint.headsFile).path)
+    }
   }
 
   /// The training rows: read from `--cache FILE` when it was made from the same model, data
@@ -82,7 +125,7 @@ enum TrainHeadsCommand {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in try Data(contentsOf: dataURL) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
     let fingerprint =
-      "model=\(model.directory.standardizedFileURL.path) heads=\(heads) "
+      "model=\((model.ggufFile ?? model.directory).standardizedFileURL.path) heads=\(heads) "
       + "data-fnv1a64=\(String(hash, radix: 16))"
     let cacheURL = cache.map { URL(fileURLWithPath: $0) }
     if let cacheURL,

@@ -10,12 +10,15 @@ import MedusaKernels
 ///
 /// `--auto` measures this machine's cost of one forward pass of T = 1 ... `--max-tokens` tokens
 /// (after a 64-token prefix, logits for every token, as a tree step computes them; see
-/// ``forwardCost(model:maxTokens:repeats:parallelism:)``) and picks the N maximising
-/// `(1 + expected accepted tokens(N)) / cost(N + 1)`, printing the curve and the choice.
+/// ``forwardSeconds(model:maxTokens:repeats:parallelism:)``) and picks the N maximising
+/// `(1 + expected accepted tokens(N)) / cost(N + 1)`, printing the curve and the choice. With
+/// `--heads DIR` the step cost also counts the heads' logits for the tree's depth, measured on
+/// this machine (``headCost(model:heads:repeats:parallelism:)``): with a large vocabulary, heads
+/// with their own projections cost several LM heads per step, shared-LM-head heads about one.
 enum TreeBuildCommand {
   static let usage = """
-    usage: medusa tree --accuracy FILE (--nodes N | --auto [--model DIR] [--max-tokens T]
-                       [--repeats R] [--threads N]) [--out FILE]
+    usage: medusa tree --accuracy FILE (--nodes N | --auto [--model DIR] [--heads DIR]
+                       [--max-tokens T] [--repeats R] [--threads N]) [--out FILE]
     """
 
   static func run(_ words: [String]) throws {
@@ -24,6 +27,7 @@ enum TreeBuildCommand {
     let auto = arguments.flag("auto")
     let nodes = try arguments.int("nodes", default: 0, in: 1...10_000)
     let modelPath = arguments.string("model")
+    let headsPath = arguments.string("heads")
     let maxTokens = try arguments.int("max-tokens", default: 64, in: 2...1024)
     let repeats = try arguments.int("repeats", default: 5, in: 1...1000)
     let threads = try arguments.int(
@@ -38,16 +42,30 @@ enum TreeBuildCommand {
     let accuracy = try HeadAccuracy.rankTable(json: try Data(contentsOf: url), source: url.path)
     var size = nodes
     if auto {
-      let model = try LlamaModel(directory: try ModelLocator.model(modelPath))
-      let cost = try forwardCost(
-        model: model, maxTokens: maxTokens, repeats: repeats,
-        parallelism: Parallelism(threads: threads))
-      let curve = TreeConstruction.speedCurve(accuracy: accuracy, relativeCost: cost)
+      let model = try LlamaModel(path: try ModelLocator.model(modelPath))
+      let parallelism = Parallelism(threads: threads)
+      let seconds = try forwardSeconds(
+        model: model, maxTokens: maxTokens, repeats: repeats, parallelism: parallelism)
+      let cost = seconds.map { $0 / seconds[0] }
+      var headCost: [Double] = []
+      if let headsPath {
+        let heads = try MedusaHeads.load(directory: URL(fileURLWithPath: headsPath), model: model)
+        headCost = try headSeconds(heads: heads, repeats: repeats, parallelism: parallelism).map {
+          $0 / seconds[0]
+        }
+        Output.error(
+          "heads (\(heads.headProjection.rawValue)) cost for depth 1...\(headCost.count), relative to a one-token forward: "
+            + headCost.map { String(format: "%.3f", $0) }.joined(separator: " "))
+      }
+      let curve = TreeConstruction.speedCurve(
+        accuracy: accuracy, relativeCost: cost, headCost: headCost)
       guard let best = curve.max(by: { $0.speedup < $1.speedup }) else {
         throw UsageError("no tree size to choose from")
       }
       Output.error(
-        "nodes  forward cost (T = nodes + 1, relative to T = 1)  tokens/step  expected speedup")
+        "nodes  step cost (forward of T = nodes + 1"
+          + (headCost.isEmpty ? "" : " + heads")
+          + ", relative to T = 1)  tokens/step  expected speedup")
       for point in curve {
         Output.error(
           String(
@@ -72,12 +90,42 @@ enum TreeBuildCommand {
     }
   }
 
-  /// Cost of a forward of T tokens (T = 1 ... maxTokens) after a 64-token prefix, divided by
-  /// that of T = 1; element T - 1 is T's cost. One sample of T times enough back-to-back
-  /// forwards to last about 10 ms (tiny models run a forward in microseconds); the sizes take
-  /// turns, `repeats` rounds, so that load on a shared machine spreads over all of them; each
-  /// size's cost is the median of its samples.
-  static func forwardCost(
+  /// Seconds of the heads' logits (``MedusaHeads/logits(hidden:heads:into:work:parallelism:)``)
+  /// for the first d heads, d = 1 ... K, measured as ``forwardSeconds(model:maxTokens:repeats:parallelism:)``
+  /// measures forwards.
+  static func headSeconds(heads: MedusaHeads, repeats: Int, parallelism: Parallelism) throws
+    -> [Double]
+  {
+    let count = heads.headCount
+    let hidden = FloatBuffer(
+      copying: (0..<heads.hiddenSize).map { Float(($0 * 37) % 11) / 11 - 0.5 })
+    let output = FloatBuffer(count * heads.vocabularySize)
+    let work = FloatBuffer(heads.workCount(heads: count))
+    func seconds(_ depth: Int, _ times: Int) -> Double {
+      let start = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<times {
+        heads.logits(
+          hidden: hidden.base, heads: depth, into: output.base, work: work.base,
+          parallelism: parallelism)
+      }
+      return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(times)
+    }
+    let times = (1...count).map { depth in
+      _ = seconds(depth, 1)
+      return max(1, Int(0.01 / max(seconds(depth, 1), 1e-9)))
+    }
+    var samples = [[Double]](repeating: [], count: count)
+    for _ in 0..<repeats {
+      for depth in 1...count { samples[depth - 1].append(seconds(depth, times[depth - 1])) }
+    }
+    return samples.map { $0.sorted()[$0.count / 2] }
+  }
+
+  /// Seconds of a forward of T tokens (T = 1 ... maxTokens) after a 64-token prefix; element
+  /// T - 1 is T's. One sample of T times enough back-to-back forwards to last about 10 ms (tiny
+  /// models run a forward in microseconds); the sizes take turns, `repeats` rounds, so that load
+  /// on a shared machine spreads over all of them; each size's time is the median of its samples.
+  static func forwardSeconds(
     model: LlamaModel, maxTokens: Int, repeats: Int, parallelism: Parallelism
   ) throws -> [Double] {
     let state = try model.makeState(
@@ -107,7 +155,6 @@ enum TreeBuildCommand {
         samples[size - 1].append(try seconds(size, counts[size - 1]))
       }
     }
-    let medians = samples.map { $0.sorted()[$0.count / 2] }
-    return medians.map { $0 / medians[0] }
+    return samples.map { $0.sorted()[$0.count / 2] }
   }
 }

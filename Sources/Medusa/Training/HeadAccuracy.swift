@@ -56,8 +56,9 @@ public struct HeadAccuracy: Sendable, Equatable {
     } catch {
       throw .backbone("\(error)")
     }
-    let outputs = (0..<count).map { _ in FloatBuffer(heads.vocabularySize) }
-    let work = FloatBuffer(2 * heads.hiddenSize)
+    let vocabulary = heads.vocabularySize
+    let outputs = FloatBuffer(count * vocabulary)
+    let work = FloatBuffer(heads.workCount(heads: count))
     for (index, sequence) in sequences.enumerated() {
       let tokens = sequence.tokens
       let first = sequence.promptIDs.count - 1
@@ -68,9 +69,12 @@ public struct HeadAccuracy: Sendable, Equatable {
         guard let logits, let base = logits.baseAddress else { return }
         greedy.append(Kernels.argmax(base, count: logits.count))
         heads.logits(
-          hidden: hidden, into: outputs.map(\.base), work: work.base, parallelism: .serial)
+          hidden: hidden, heads: count, into: outputs.base, work: work.base,
+          parallelism: parallelism)
         candidates.append(
-          outputs.map { Kernels.topK($0.base, count: heads.vocabularySize, k: topK) })
+          (0..<count).map {
+            Kernels.topK(outputs.base + $0 * vocabulary, count: vocabulary, k: topK)
+          })
       }
       for step in candidates.indices {
         for k in 0..<count where step + k + 1 < greedy.count {

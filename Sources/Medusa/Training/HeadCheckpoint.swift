@@ -4,11 +4,13 @@ import MedusaFormats
 /// A training checkpoint folder, every file replaced atomically:
 /// - `medusa_lm_head.safetensors`: the heads in the original layout (`{k}.{l}.linear.weight`
 ///   `[H][H]`, `{k}.{l}.linear.bias` `[H]`, `{k}.{L}.weight` `[V][H]`), `F32` master weights,
-///   loadable by ``MedusaHeads/load(directory:backbone:)``;
+///   loadable by ``MedusaHeads/load(directory:model:)``; heads that share the base LM head
+///   (``HeadProjection/baseLanguageModelHead``) store no `{k}.{L}.weight`;
 /// - `config.json`: `medusa_num_heads`, `medusa_num_layers`, `hidden_size`, `vocab_size`,
-///   `base_model_name_or_path` (the original's `MedusaConfig` fields);
+///   `base_model_name_or_path` (the original's `MedusaConfig` fields), and for the shared layout
+///   `"medusa_head_projection": "base_lm_head"`;
 /// - `optimizer.safetensors`: AdamW's `exp_avg.{name}` and `exp_avg_sq.{name}` per tensor;
-/// - `trainer_state.json`: `step` and the options, written last.
+/// - `trainer_state.json`: `step`, the options and `head_projection`, written last.
 /// Both safetensors files carry `step` in their metadata; a resume checks that the three agree,
 /// so an interrupted save is detected rather than silently mixed.
 public enum HeadCheckpoint {
@@ -34,12 +36,7 @@ public enum HeadCheckpoint {
       try SafetensorsWriter.write(
         tensors(shape, trainer.parameters, prefix: ""), metadata: ["format": "pt", "step": step],
         to: directory.appendingPathComponent(headsFile))
-      try writeJSON(
-        [
-          "medusa_num_heads": shape.heads, "medusa_num_layers": shape.layers,
-          "hidden_size": shape.hidden, "vocab_size": shape.vocabulary,
-          "base_model_name_or_path": baseModel,
-        ], to: directory.appendingPathComponent("config.json"))
+      try writeConfig(shape, baseModel: baseModel, to: directory)
       let o = trainer.options
       try writeJSON(
         [
@@ -47,6 +44,7 @@ public enum HeadCheckpoint {
           "learning_rate": Double(o.learningRate), "warmup_steps": o.warmupSteps,
           "weight_decay": Double(o.weightDecay), "max_grad_norm": o.maxGradientNorm,
           "head_decay": Double(o.headDecay), "seed": String(o.seed),
+          "head_projection": shape.projection.rawValue,
         ], to: directory.appendingPathComponent(stateFile))
     } catch let error as TrainingError {
       throw error
@@ -78,6 +76,14 @@ public enum HeadCheckpoint {
         reason: "was trained with another --batch or --seed; the data order would change")
     }
     let shape = trainer.shape
+    let stored = (object["head_projection"] as? String) ?? HeadProjection.own.rawValue
+    guard stored == shape.projection.rawValue else {
+      throw .checkpoint(
+        file: statePath.path,
+        reason:
+          "holds heads with head_projection \(stored), this run trains \(shape.projection.rawValue)"
+      )
+    }
     let heads = try read(directory.appendingPathComponent(headsFile), shape, prefix: "", step: step)
     let optimizer = directory.appendingPathComponent(optimizerFile)
     let m = try read(optimizer, shape, prefix: "exp_avg.", step: step)
@@ -131,6 +137,75 @@ public enum HeadCheckpoint {
       throw .checkpoint(file: url.path, reason: "\(error)")
     }
     return values
+  }
+
+  /// Writes the heads' `config.json` (the original's `MedusaConfig` fields, plus the
+  /// ``HeadProjection/configKey`` marker for heads that share the base LM head).
+  static func writeConfig(_ shape: HeadShape, baseModel: String, to directory: URL) throws {
+    var config: [String: Any] = [
+      "medusa_num_heads": shape.heads, "medusa_num_layers": shape.layers,
+      "hidden_size": shape.hidden, "vocab_size": shape.vocabulary,
+      "base_model_name_or_path": baseModel,
+    ]
+    if shape.projection != .own { config[HeadProjection.configKey] = shape.projection.rawValue }
+    try writeJSON(config, to: directory.appendingPathComponent("config.json"))
+  }
+
+  /// Writes only the heads — `medusa_lm_head.safetensors` with every tensor in `dtype` (`F32`,
+  /// `F16` or `BF16`, rounded to nearest even) and `config.json` — into `directory`: the folder
+  /// to ship beside a model, without optimizer state. Each file is replaced atomically.
+  public static func export(
+    _ trainer: HeadTrainer, to directory: URL, baseModel: String, dtype: TensorDType
+  ) throws(TrainingError) {
+    let shape = trainer.shape
+    guard [.f32, .f16, .bf16].contains(dtype) else {
+      throw .invalidOption("heads can be exported as F32, F16 or BF16, not \(dtype.rawValue)")
+    }
+    do {
+      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+      let tensors = shape.tensors.map { tensor in
+        let count = tensor.shape.reduce(1, *)
+        let values = UnsafeBufferPointer(
+          start: trainer.parameters.base + tensor.offset, count: count)
+        return (tensor.name, dtype, tensor.shape, encode(values, as: dtype))
+      }
+      try SafetensorsWriter.write(
+        tensors,
+        metadata: ["format": "pt", "step": String(trainer.completedSteps)],
+        to: directory.appendingPathComponent(headsFile))
+      try writeConfig(shape, baseModel: baseModel, to: directory)
+    } catch let error as TrainingError {
+      throw error
+    } catch {
+      throw .checkpoint(file: directory.path, reason: "\(error)")
+    }
+  }
+
+  /// Little-endian bytes of `values` in `dtype` (F32 as is; F16 by `Float16(_:)`; BF16 rounded to
+  /// nearest even, NaN kept quiet).
+  static func encode(_ values: UnsafeBufferPointer<Float>, as dtype: TensorDType) -> [UInt8] {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(values.count * (dtype == .f32 ? 4 : 2))
+    for value in values {
+      switch dtype {
+      case .f16:
+        let bits = Float16(value).bitPattern
+        bytes += [UInt8(bits & 0xff), UInt8(bits >> 8)]
+      case .bf16:
+        let raw = value.bitPattern
+        let bits =
+          value.isNaN
+          ? UInt16(raw >> 16) | 0x40
+          : UInt16(truncatingIfNeeded: (raw &+ 0x7fff &+ ((raw >> 16) & 1)) >> 16)
+        bytes += [UInt8(bits & 0xff), UInt8(bits >> 8)]
+      default:
+        let bits = value.bitPattern
+        bytes += [
+          UInt8(bits & 0xff), UInt8(bits >> 8 & 0xff), UInt8(bits >> 16 & 0xff), UInt8(bits >> 24),
+        ]
+      }
+    }
+    return bytes
   }
 
   /// Writes `object` as sorted, indented JSON, atomically.

@@ -9,6 +9,11 @@ import MedusaKernels
 /// backward pass runs the same chain in reverse:
 /// `dlogits = λ_k (softmax - onehot) / n_k`, `dW2 = dlogitsᵀ x_L`, `dx_L = dlogits W2`, then per
 /// block `dz = SiLU'(z) ⊙ dx`, `dW1 = dzᵀ x_l`, `db1 = Σ_rows dz`, `dx_l = dx_{l+1} + dz W1`.
+///
+/// With the backbone's LM head as every head's projection (``HeadProjection/baseLanguageModelHead``)
+/// `W2` is that frozen matrix in its stored type (quantized included): the logits come from the
+/// same ``Kernels/linear`` as in decoding, there is no `dW2`, and `dx_L = dlogits W2` is
+/// ``Kernels/frozenLinearBackwardInput(_:tokens:weight:into:accumulate:workspace:parallelism:)``.
 public final class HeadGradients: @unchecked Sendable {
   /// The shape of the heads.
   public let shape: HeadShape
@@ -25,9 +30,27 @@ public final class HeadGradients: @unchecked Sendable {
   private let rowCorrect: UnsafeMutablePointer<Bool>
   private let headTargets: UnsafeMutablePointer<Int32>
   private let statistics: UnsafeMutablePointer<Double>
+  /// The frozen shared projection (`[V][H]`), for ``HeadProjection/baseLanguageModelHead``.
+  private let languageModelHead: WeightMatrix?
+  private let frozenWorkspace: TrainingBuffer
 
-  /// A workspace for batches of up to `maxRows` rows.
-  public init(shape: HeadShape, maxRows: Int, parallelism: Parallelism) {
+  /// A workspace for batches of up to `maxRows` rows. Heads that share the backbone's LM head
+  /// need it as `languageModelHead` (`[vocabulary][hidden]`, any stored type; the caller keeps
+  /// its memory alive); heads with own projections take none. ``HeadTrainer`` checks both and
+  /// throws; here a mismatch is a programming error.
+  public init(
+    shape: HeadShape, maxRows: Int, parallelism: Parallelism,
+    languageModelHead: WeightMatrix? = nil
+  ) {
+    precondition(
+      (shape.projection == .baseLanguageModelHead)
+        == (languageModelHead.map {
+          $0.rows == shape.vocabulary && $0.columns == shape.hidden
+        } ?? false),
+      "the shared-projection heads need the [V][H] LM head, own projections take none")
+    self.languageModelHead = languageModelHead
+    frozenWorkspace = TrainingBuffer(
+      Kernels.frozenLinearBackwardWorkspace(columns: shape.hidden, parallelism: parallelism))
     self.shape = shape
     self.maxRows = maxRows
     self.parallelism = parallelism
@@ -104,7 +127,8 @@ public final class HeadGradients: @unchecked Sendable {
     let projection = parameters + shape.projectionOffset(head: k)
     Kernels.linear(
       input(layers), tokens: rows,
-      weight: WeightMatrix(rows: v, columns: h, type: .f32, base: projection), bias: nil,
+      weight: languageModelHead
+        ?? WeightMatrix(rows: v, columns: h, type: .f32, base: projection), bias: nil,
       into: logits.base, parallelism: parallelism)
 
     var count = 0
@@ -128,13 +152,21 @@ public final class HeadGradients: @unchecked Sendable {
     statistics[3 * k + 1] = Double(correct)
     statistics[3 * k + 2] = Double(count)
 
-    Kernels.linearBackwardWeight(
-      logits.base, input(layers), tokens: rows, rows: v, columns: h,
-      into: gradients + shape.projectionOffset(head: k), parallelism: parallelism)
+    if languageModelHead == nil {
+      Kernels.linearBackwardWeight(
+        logits.base, input(layers), tokens: rows, rows: v, columns: h,
+        into: gradients + shape.projectionOffset(head: k), parallelism: parallelism)
+    }
     guard layers > 0 else { return loss }
-    Kernels.linearBackwardInput(
-      logits.base, tokens: rows, weight: projection, rows: v, columns: h,
-      into: inputGradient.base, accumulate: false, parallelism: parallelism)
+    // dx_L = dlogits · W2 over the V rows of the projection (own or shared), in the order of
+    // `linearBackwardInput` (the same bits), with the rows widened in panels: a 49,152-row
+    // projection is then streamed once per group of tokens, not once per column tile.
+    Kernels.frozenLinearBackwardInput(
+      logits.base, tokens: rows,
+      weight: languageModelHead
+        ?? WeightMatrix(rows: v, columns: h, type: .f32, base: projection),
+      into: inputGradient.base, accumulate: false, workspace: frozenWorkspace.base,
+      parallelism: parallelism)
     for l in stride(from: layers - 1, through: 0, by: -1) {
       let offset = shape.blockOffset(head: k, layer: l)
       let z = preActivations.base + l * maxRows * h

@@ -49,10 +49,29 @@ public final class HeadTrainer: @unchecked Sendable {
 
   /// A trainer at step 0 over `parameters` (used in place, not copied), with zero moments;
   /// ``restore(step:parameters:firstMoment:secondMoment:)`` continues a checkpoint instead.
+  /// Heads that share the backbone's LM head (``HeadProjection/baseLanguageModelHead``) need it
+  /// as `languageModelHead` (the backbone's ``Llama/LlamaModel/languageModelHead``; the caller
+  /// keeps the model alive while the trainer lives).
   public init(
     shape: HeadShape, options: HeadTrainingOptions, examples: TrainingExamples,
-    parameters: TrainingBuffer, parallelism: Parallelism
+    parameters: TrainingBuffer, parallelism: Parallelism, languageModelHead: WeightMatrix? = nil
   ) throws(TrainingError) {
+    switch (shape.projection, languageModelHead) {
+    case (.own, nil): break
+    case (.own, _?):
+      throw .invalidOption("heads with their own projections take no shared LM head")
+    case (.baseLanguageModelHead, nil):
+      throw .invalidOption("heads that share the base LM head need the backbone's LM head")
+    case (.baseLanguageModelHead, let head?):
+      guard head.rows == shape.vocabulary, head.columns == shape.hidden else {
+        throw .invalidOption(
+          "the LM head is [\(head.rows), \(head.columns)], the heads need [\(shape.vocabulary), \(shape.hidden)]"
+        )
+      }
+      guard shape.layers > 0 else {
+        throw .invalidOption("heads that share the base LM head need at least one ResBlock")
+      }
+    }
     guard parameters.count == shape.parameterCount else {
       throw .invalidOption(
         "parameters hold \(parameters.count) floats, the heads need \(shape.parameterCount)")
@@ -75,7 +94,9 @@ public final class HeadTrainer: @unchecked Sendable {
     secondMoment = TrainingBuffer(shape.parameterCount)
     gradients = TrainingBuffer(shape.parameterCount)
     completedSteps = 0
-    workspace = HeadGradients(shape: shape, maxRows: options.batchRows, parallelism: parallelism)
+    workspace = HeadGradients(
+      shape: shape, maxRows: options.batchRows, parallelism: parallelism,
+      languageModelHead: languageModelHead)
     batchHidden = TrainingBuffer(options.batchRows * shape.hidden)
     batchTargets = .allocate(capacity: options.batchRows * shape.heads)
     order = .allocate(capacity: examples.rows)

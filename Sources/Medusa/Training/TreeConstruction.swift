@@ -74,16 +74,27 @@ public enum TreeConstruction {
   /// cost of a forward of T tokens over that of one (T = 1, 2, ...). The tree of N nodes runs a
   /// forward of N + 1 tokens (root included), so N goes up to `relativeCost.count - 1`; the best
   /// N maximises `(1 + Σ values) / cost(N + 1)`.
-  public static func speedCurve(accuracy: [[Double]], relativeCost: [Double]) -> [SpeedPoint] {
+  ///
+  /// `headCost[d - 1]`, when given, is the cost of the logits of the first d heads (relative to
+  /// the same one-token forward), which a step adds for a tree of depth d: then a step costs
+  /// `cost(N + 1) + headCost[depth(N) - 1]`. With own projections the heads read d vocabulary
+  /// matrices per step; with the shared LM head one pass of d tokens (``HeadProjection``).
+  public static func speedCurve(
+    accuracy: [[Double]], relativeCost: [Double], headCost: [Double] = []
+  ) -> [SpeedPoint] {
     let largest = relativeCost.count - 1
     guard largest >= 1 else { return [] }
     let tree = greedy(accuracy: accuracy, nodes: largest)
     var points: [SpeedPoint] = []
     var sum = 1.0
+    var depth = 0
     for (index, value) in tree.values.enumerated() {
       sum += value
+      depth = max(depth, tree.paths[index].count)
+      let heads = headCost.isEmpty ? 0 : headCost[min(depth, headCost.count) - 1]
       points.append(
-        SpeedPoint(nodes: index + 1, tokensPerStep: sum, relativeCost: relativeCost[index + 1]))
+        SpeedPoint(
+          nodes: index + 1, tokensPerStep: sum, relativeCost: relativeCost[index + 1] + heads))
     }
     return points
   }
