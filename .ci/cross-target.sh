@@ -2,7 +2,7 @@
 # The bits do not depend on the build target (Docs/ARCHITECTURE.md, "One arithmetic"): builds the
 # CLI for the baseline x86-64 (no AVX, no FMA: fused multiply-add in software) and for Haswell
 # (AVX2 + FMA) beside the native build, and requires every emitted logit of the Golden models —
-# float, half, bfloat16 and ggml-quantized — to print identically (Swift prints the shortest
+# float, half and bfloat16 — to print identically (Swift prints the shortest
 # text that round-trips, so equal text is equal bits). x86-64 hosts only.
 set -euo pipefail
 cd "$(dirname "$0")/.."

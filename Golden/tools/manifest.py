@@ -15,6 +15,8 @@ GOLDEN = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 MANIFEST = "MANIFEST.sha256"
 SKIP_DIRS = {"__pycache__", ".cache"}
 SKIP_SUFFIXES = (".pyc",)
+# Fetched, never committed (tools/fetch_smollm2.sh checks its own SHA-256): not part of the pack.
+FETCHED = {"models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"}
 
 
 def listed_files():
@@ -24,9 +26,10 @@ def listed_files():
         dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
         for name in names:
             path = os.path.relpath(os.path.join(directory, name), GOLDEN)
-            if path == MANIFEST or name.endswith(SKIP_SUFFIXES):
+            path = path.replace(os.sep, "/")
+            if path == MANIFEST or path in FETCHED or name.endswith(SKIP_SUFFIXES):
                 continue
-            files.append(path.replace(os.sep, "/"))
+            files.append(path)
     return sorted(files, key=lambda p: p.encode("utf-8"))
 
 

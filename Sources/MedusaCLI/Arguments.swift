@@ -57,6 +57,9 @@ struct Arguments {
     return flags.contains(name)
   }
 
+  /// Whether `--name` was given (does not consume it).
+  func has(_ name: String) -> Bool { options[name] != nil || flags.contains(name) }
+
   /// The value of `--name`, if given.
   mutating func string(_ name: String) -> String? {
     consumed.insert(name)

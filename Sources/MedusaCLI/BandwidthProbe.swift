@@ -43,6 +43,44 @@ enum BandwidthProbe {
   }
 }
 
+extension BandwidthProbe {
+  /// Median read-only bandwidth in GB/s over `repeats` runs with `threads` threads: the sum of
+  /// a 512 MiB array (far larger than the caches), in 16-lane vectors with four independent
+  /// accumulators. Decoding is a read-only stream of weights, so this is its roofline.
+  static func read(threads: Int, megabytes: Int = 512, repeats: Int = 5) -> Double {
+    let count = megabytes * 1024 * 1024 / 4
+    let a = UnsafeMutablePointer<Float>.allocate(capacity: count)
+    defer { a.deallocate() }
+    a.initialize(repeating: 1, count: count)
+    let pa = SendableConstPointer(UnsafePointer(a))
+    let sums = UnsafeMutablePointer<Float>.allocate(capacity: max(threads, 1))
+    defer { sums.deallocate() }
+    let out = SendablePointer(sums)
+    let parallelism = Parallelism(threads: threads)
+    var rates: [Double] = []
+    for _ in 0..<repeats {
+      let start = DispatchTime.now().uptimeNanoseconds
+      parallelism.forEachChunk(count / 64) { chunk, range in
+        var s0 = SIMD16<Float>()
+        var s1 = SIMD16<Float>()
+        var s2 = SIMD16<Float>()
+        var s3 = SIMD16<Float>()
+        for block in range {
+          let p = UnsafeRawPointer(pa.base + block * 64)
+          s0 += p.loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+          s1 += p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+          s2 += p.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+          s3 += p.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+        }
+        out.base[chunk] = (s0 + s1 + s2 + s3).sum()
+      }
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      rates.append(Double(4 * count) / seconds / 1e9)
+    }
+    return Statistics.median(rates)
+  }
+}
+
 /// Small helpers for benchmark numbers.
 enum Statistics {
   /// The median of `values` (0 for none).

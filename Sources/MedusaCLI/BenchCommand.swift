@@ -4,7 +4,7 @@ import Medusa
 import MedusaKernels
 
 /// `medusa bench [--model DIR]`: prefill and decode speed, weight bytes per token, effective
-/// bandwidth against this machine's measured triad bandwidth, the cost of one forward of T
+/// bandwidth against this machine's measured read bandwidth (and its triad), the cost of one forward of T
 /// tokens relative to T = 1 (the cost of verifying a tree of T candidates), and, when the
 /// model has Medusa heads, AR against Medusa on several trees (``BenchMedusa``).
 enum BenchCommand {
@@ -21,7 +21,8 @@ enum BenchCommand {
     let modelURL = model.directory
     let parallelism = bundle.parallelism
     let threads = parallelism.threads
-    let bandwidth = BandwidthProbe.triad(threads: threads)
+    let bandwidth = BandwidthProbe.read(threads: threads)
+    let triad = BandwidthProbe.triad(threads: threads)
     let bytes = Double(model.weightBytesPerForward)
     let prompt = (0..<64).map { ($0 * 7919 + 13) % model.config.vocabularySize }
 
@@ -56,6 +57,9 @@ enum BenchCommand {
           "speedup": $0.speedup,
         ]
       }
+      try BenchSampling.append(
+        to: &medusaLines, json: &medusaJSON, bundle: bundle, heads: heads, prompts: prompts,
+        newTokens: tokens * 2, repeats: repeats)
     }
     if json {
       try Output.json([
@@ -65,7 +69,8 @@ enum BenchCommand {
         "decode_tokens_per_second": decodeRate,
         "weight_bytes_per_token": Int(bytes),
         "effective_gb_per_second": effective,
-        "triad_gb_per_second": bandwidth,
+        "read_gb_per_second": bandwidth,
+        "triad_gb_per_second": triad,
         "fraction_of_bandwidth": effective / bandwidth,
         "forward_cost_relative_to_t1": Dictionary(
           uniqueKeysWithValues: curve.map { (String($0.tokens), $0.relative) }),
@@ -79,8 +84,8 @@ enum BenchCommand {
     Output.line(String(format: "effective        %.2f GB/s", effective))
     Output.line(
       String(
-        format: "triad bandwidth  %.2f GB/s  -> decode at %.0f%% of it", bandwidth,
-        100 * effective / bandwidth))
+        format: "read bandwidth   %.2f GB/s  -> decode at %.0f%% of it (triad %.2f GB/s)",
+        bandwidth, 100 * effective / bandwidth, triad))
     Output.line("forward cost of T tokens relative to T = 1:")
     for point in curve {
       Output.line(String(format: "  T = %2d  %.2fx", point.tokens, point.relative))

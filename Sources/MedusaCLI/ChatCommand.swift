@@ -2,43 +2,39 @@ import Foundation
 import Medusa
 import MedusaTokenizer
 
-/// `medusa chat`: an interactive loop. Each line read from stdin is a user turn; with
-/// `--chat NAME` the conversation is rendered with that template, otherwise the line is
-/// appended to the running text and continued. Replies stream as Medusa accepts them.
+/// `medusa chat`: an interactive loop. Each line read from stdin is a user turn, rendered with
+/// the model's own chat template (or `--chat NAME`) together with the turns before it, and the
+/// reply streams as Medusa accepts it. A model without a chat template (and no `--chat`)
+/// continues a running transcript instead.
 enum ChatCommand {
   static func run(_ words: [String]) throws {
     var arguments = try Arguments(words, flagNames: ["ignore-eos"])
     let bundle = try ModelBundle.load(&arguments, needHeads: true)
-    let options = try DecodingOptions(&arguments, bundle: bundle, defaultMaxNewTokens: 96)
+    let options = try DecodingOptions(&arguments, bundle: bundle, defaultMaxNewTokens: 256)
     let templateName = arguments.string("chat")
     try arguments.finish()
     guard let tokenizer = bundle.tokenizer else {
-      throw UsageError("chat needs a model folder with tokenizer.json")
+      throw UsageError("chat needs a model with a tokenizer (tokenizer.json or GGUF)")
     }
-    let template = try templateName.map { name -> ChatTemplate in
-      guard let template = ChatTemplate.named(name) else {
-        throw UsageError("--chat '\(name)' is not a template")
-      }
-      return template
-    }
+    let format = try Prompt.chatFormat(templateName, tokenizer: tokenizer, byDefault: true)
     var messages: [ChatMessage] = []
     var transcript = ""
     Output.error("medusa chat: one line per turn, end with Ctrl-D")
     while let line = readLine() {
       let text: String
-      if let template {
+      if let format {
         messages.append(ChatMessage(role: "user", content: line))
-        text = template.render(messages: messages, addGenerationPrompt: true)
+        text = format.render(messages: messages, addGenerationPrompt: true)
       } else {
         transcript += (transcript.isEmpty ? "" : " ") + line
         text = transcript
       }
-      let ids = try tokenizer.encode(text)
+      let ids = try Prompt.encode(text, tokenizer: tokenizer, templated: format != nil)
       let printer = TokenPrinter(tokenizer: tokenizer, idsOnly: false, context: ids)
       let reply = try generate(ids, bundle: bundle, options: options, printer: printer)
       printer.finish()
       let replyText = try tokenizer.decode(reply, skipSpecialTokens: true)
-      if template != nil {
+      if format != nil {
         messages.append(ChatMessage(role: "assistant", content: replyText))
       } else {
         transcript += replyText

@@ -1,18 +1,30 @@
 import Foundation
 import Medusa
+import MedusaTokenizer
 
-/// `medusa` with no subcommand: the main job. Streams a continuation of a default prompt
-/// from the embedded default model with Medusa, then decodes the same prompt
-/// autoregressively in the same run and prints the summary: tokens, steps, mean accept
+/// `medusa` with no subcommand: the main job. Answers a default chat prompt with
+/// SmolLM2-135M-Instruct and its Medusa heads once the model has been fetched (else continues
+/// a default prompt with the embedded model), streamed with Medusa, then decodes the same
+/// prompt autoregressively in the same run and prints the summary: tokens, steps, mean accept
 /// length and its histogram, tokens/s, the speedup, and whether both outputs are identical.
+/// A model with a chat template gets the prompt rendered with it.
 enum DefaultCommand {
+  /// The prompt for a model without a chat template (the embedded model writes scripture-like
+  /// English).
   static let defaultPrompt = "Thus saith the LORD"
+  /// The question for a chat model.
+  static let defaultQuestion =
+    "Explain in a few sentences why the sky is blue during the day and red at sunset."
 
   static func run(_ words: [String]) throws {
     var arguments = try Arguments(words, flagNames: ["ignore-eos"])
+    if !arguments.has("model") { _ = try ModelLocator.model(nil, hint: true) }
     let bundle = try ModelBundle.load(&arguments, needHeads: true)
     let options = try DecodingOptions(&arguments, bundle: bundle, defaultMaxNewTokens: 128)
-    let prompt = try Prompt.ids(&arguments, tokenizer: bundle.tokenizer, defaultText: defaultPrompt)
+    let chat = try bundle.tokenizer.flatMap { try ChatFormat(config: $0.config) } != nil
+    let prompt = try Prompt.ids(
+      &arguments, tokenizer: bundle.tokenizer, defaultText: chat ? defaultQuestion : defaultPrompt,
+      chatByDefault: true)
     try arguments.finish()
     guard case .medusa(let heads, let choices) = options.decoder else {
       throw UsageError("the model has no Medusa heads: give --heads DIR")

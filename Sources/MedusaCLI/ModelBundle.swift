@@ -24,16 +24,16 @@ struct ModelBundle {
     let threads = try arguments.int(
       "threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...256)
     let model = try LlamaModel(
-      directory: modelURL, ignoredPrefixes: [MedusaHeads.fullCheckpointPrefix])
+      path: modelURL, ignoredPrefixes: [MedusaHeads.fullCheckpointPrefix])
     var heads: MedusaHeads? = nil
-    var headsURL = modelURL
+    var headsURL = model.directory
     if let headsPath {
       headsURL = URL(fileURLWithPath: headsPath)
-      heads = try MedusaHeads.load(directory: headsURL, backbone: model.config)
+      heads = try MedusaHeads.load(directory: headsURL, model: model)
     } else if needHeads {
-      let nested = modelURL.appendingPathComponent("medusa")
-      headsURL = FileManager.default.fileExists(atPath: nested.path) ? nested : modelURL
-      heads = try? MedusaHeads.load(directory: headsURL, backbone: model.config)
+      let nested = model.directory.appendingPathComponent("medusa")
+      headsURL = FileManager.default.fileExists(atPath: nested.path) ? nested : model.directory
+      heads = try? MedusaHeads.load(directory: headsURL, model: model)
     }
     for note in heads?.notes ?? [] { Output.error("medusa: note: \(note)") }
     var choices: MedusaChoices? = nil
@@ -43,10 +43,7 @@ struct ModelBundle {
         treeOption ?? (FileManager.default.fileExists(atPath: shipped) ? shipped : "mc_sim_7b_63")
       choices = try Self.tree(treeName, headCount: heads.headCount)
     }
-    let tokenizerURL = modelURL.appendingPathComponent("tokenizer.json")
-    let tokenizer =
-      FileManager.default.fileExists(atPath: tokenizerURL.path)
-      ? try Tokenizer(url: modelURL) : nil
+    let tokenizer = try ModelTokenizer.load(for: model)
     return ModelBundle(
       model: model, heads: heads, tokenizer: tokenizer, choices: choices,
       parallelism: Parallelism(threads: threads))
@@ -54,12 +51,12 @@ struct ModelBundle {
 
   /// A published tree by name, or a JSON file of index paths.
   static func tree(_ nameOrPath: String, headCount: Int) throws -> MedusaChoices {
-    if let published = try MedusaChoices.published(nameOrPath, headCount: headCount) {
+    if let published = try MedusaChoices.named(nameOrPath, headCount: headCount) {
       return published
     }
     guard FileManager.default.fileExists(atPath: nameOrPath) else {
       throw UsageError(
-        "--tree '\(nameOrPath)' is neither a published tree (\(PublishedTrees.names.joined(separator: ", "))) nor a file"
+        "--tree '\(nameOrPath)' is neither a Golden tree (\(ConformanceTrees.names.joined(separator: ", "))) nor a file"
       )
     }
     return try MedusaChoices(contentsOfFile: nameOrPath, headCount: headCount)

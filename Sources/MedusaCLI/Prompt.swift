@@ -2,11 +2,14 @@ import Foundation
 import MedusaTokenizer
 
 /// The prompt of a generation: `--prompt-ids 1,2,3`, or text (positional words, or stdin
-/// when none), optionally wrapped in a chat template (`--chat NAME`).
+/// when none), optionally wrapped in a chat format: `--chat NAME` (a template by name),
+/// `--chat model` (the model's own template, from its tokenizer_config.json or GGUF), or, with
+/// `chatByDefault`, the model's own template whenever it has one.
 enum Prompt {
   /// Token ids from the arguments; `text` receives the prompt text when one was given.
   static func ids(
-    _ arguments: inout Arguments, tokenizer: Tokenizer?, defaultText: String? = nil
+    _ arguments: inout Arguments, tokenizer: Tokenizer?, defaultText: String? = nil,
+    chatByDefault: Bool = false
   ) throws -> (ids: [Int], text: String?) {
     let chat = arguments.string("chat")
     if let idsText = arguments.string("prompt-ids") {
@@ -24,22 +27,43 @@ enum Prompt {
       text = input
     }
     guard let tokenizer else {
-      throw UsageError("the model folder has no tokenizer.json: give --prompt-ids instead")
+      throw UsageError("the model has no tokenizer (tokenizer.json or GGUF): give --prompt-ids")
     }
-    if let chat {
-      guard let template = ChatTemplate.named(chat) else {
-        let names = ChatTemplate.allCases.map(\.rawValue).joined(separator: ", ")
-        throw UsageError("--chat '\(chat)' is not a template (\(names))")
-      }
-      text = template.render(
+    let format = try chatFormat(chat, tokenizer: tokenizer, byDefault: chatByDefault)
+    if let format {
+      text = format.render(
         messages: [ChatMessage(role: "user", content: text)], addGenerationPrompt: true)
     }
-    // A template that writes the BOS token itself (Llama-2) must not get a second one.
+    return (try encode(text, tokenizer: tokenizer, templated: format != nil), text)
+  }
+
+  /// The chat format `--chat` names (`model`: the model's own), the model's own when
+  /// `byDefault` and it has one, else nil.
+  static func chatFormat(_ name: String?, tokenizer: Tokenizer, byDefault: Bool) throws
+    -> ChatFormat?
+  {
+    guard let name else { return byDefault ? try ChatFormat(config: tokenizer.config) : nil }
+    if name == "model" {
+      guard let format = try ChatFormat(config: tokenizer.config) else {
+        throw UsageError("--chat model: the model's tokenizer has no chat template")
+      }
+      return format
+    }
+    guard let template = ChatTemplate.named(name) else {
+      let names = (["model"] + ChatTemplate.allCases.map(\.rawValue)).joined(separator: ", ")
+      throw UsageError("--chat '\(name)' is not a template (\(names))")
+    }
+    return ChatFormat(template: template)
+  }
+
+  /// `text` as ids. A template that writes the BOS token itself (Llama-2) must not get a
+  /// second one.
+  static func encode(_ text: String, tokenizer: Tokenizer, templated: Bool) throws -> [Int] {
     let bos = tokenizer.bosTokenID.flatMap { tokenizer.token(for: $0) }
-    let templateHasBOS = chat != nil && bos.map { text.hasPrefix($0) } == true
+    let templateHasBOS = templated && bos.map { text.hasPrefix($0) } == true
     let ids = try tokenizer.encode(text, addSpecialTokens: !templateHasBOS)
     guard !ids.isEmpty else { throw UsageError("the prompt encodes to no tokens") }
-    return (ids, text)
+    return ids
   }
 
   /// Parses `1,2,3` into token ids.

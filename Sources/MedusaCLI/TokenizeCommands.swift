@@ -18,8 +18,9 @@ enum TokenizeCommand {
         throw UsageError("--jsonl reads stdin; do not also give TEXT")
       }
       try JSONLines.forEachLine { line, number in
-        guard let text = try JSONLines.parse(line, number) as? String else {
-          throw UsageError("stdin line \(number): expected a JSON string")
+        let value = try JSONLines.parse(line, number)
+        guard let text = value.stringValue else {
+          throw UsageError("stdin line \(number): expected a JSON string, found \(value.kind)")
         }
         let ids = try tokenizer.encode(text, addSpecialTokens: addSpecial)
         return "[" + ids.map(String.init).joined(separator: ",") + "]"
@@ -59,12 +60,16 @@ enum DetokenizeCommand {
         throw UsageError("--jsonl reads stdin; do not also give ids")
       }
       try JSONLines.forEachLine { line, number in
-        guard let array = try JSONLines.parse(line, number) as? [Any] else {
-          throw UsageError("stdin line \(number): expected a JSON array of ids")
+        let value = try JSONLines.parse(line, number)
+        guard let array = value.arrayElements else {
+          throw UsageError(
+            "stdin line \(number): expected a JSON array of ids, found \(value.kind)")
         }
-        let ids = try array.map { element -> Int in
-          guard let value = element as? NSNumber, let id = Int(exactly: value.doubleValue)
-          else { throw UsageError("stdin line \(number): ids must be integers") }
+        let ids = try array.enumerated().map { index, element -> Int in
+          guard let id = element.integerValue else {
+            throw UsageError(
+              "stdin line \(number): id \(index) must be a JSON integer, found \(element.kind)")
+          }
           return id
         }
         return JSONText.quoted(try tokenizer.decode(ids, skipSpecialTokens: skip))
@@ -121,13 +126,13 @@ enum JSONLines {
     Output.write(output)
   }
 
-  /// One line of JSON (a top-level string is allowed), with a readable error.
-  static func parse(_ line: Data, _ number: Int) throws -> Any {
+  /// One line of JSON (any value at the top level), read by the package's strict parser; an
+  /// error is one line such as `stdin line 3: invalid JSON at byte 5: unexpected character`.
+  static func parse(_ line: Data, _ number: Int) throws -> JSONValue {
     do {
-      return try JSONSerialization.jsonObject(with: line, options: .fragmentsAllowed)
+      return try JSONValue.parse(line, file: "stdin line \(number)")
     } catch {
-      let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
-      throw UsageError("stdin line \(number): invalid JSON: \(detail ?? "\(error)")")
+      throw UsageError(error.description)
     }
   }
 }

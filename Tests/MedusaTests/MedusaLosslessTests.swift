@@ -69,7 +69,8 @@ final class MedusaLosslessTests: XCTestCase {
       }
     }
     XCTAssertEqual(checked, expectedRuns)
-    XCTAssertGreaterThanOrEqual(checked, Golden.modelNames.count * 6 * (PublishedTrees.names.count + 2))
+    XCTAssertGreaterThanOrEqual(
+      checked, Golden.modelNames.count * 6 * (PublishedTrees.names.count + 2))
   }
 
   func testEveryTreeNodeAndTheCompactedCacheMatchAutoregressive() throws {
