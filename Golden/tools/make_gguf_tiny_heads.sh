@@ -35,5 +35,5 @@ PYEOF
   --max-new-tokens 48 --ignore-eos
 "$MEDUSA" train-heads --model "$MODEL" --data "$WORK/dtrain" --heads 3 --layers 1 \
   --projection base-lm-head --out "$WORK/heads" --steps 400 --batch 256 --lr 3e-3 --seed 1 \
-  --log-every 50 --export "$OUT" --export-dtype f16
+  --log-every 50 --export "$OUT" --export-dtype f16 --force
 "$MEDUSA" eval-heads --model "$MODEL" --heads "$OUT" --data "$WORK/dheld" --top-k 5

@@ -42,11 +42,11 @@ head -n "$HELD_PROMPTS" "$WORK/held.jsonl" > "$WORK/held-used.jsonl"
   --chat model --max-new-tokens 128
 "$MEDUSA" train-heads --model "$MODEL" --data "$WORK/dtrain" --heads 4 --layers 1 \
   --projection base-lm-head --out "$WORK/heads" --steps "$STEPS" --batch 256 --lr 1e-3 \
-  --seed 0 --cache "$WORK/rows.safetensors" --log-every 10 --export "$WORK/export"
+  --seed 0 --cache "$WORK/rows.safetensors" --log-every 10 --export "$WORK/export" --force
 "$MEDUSA" eval-heads --model "$MODEL" --heads "$WORK/export" --data "$WORK/dheld" --top-k 10 \
   --json > "$WORK/accuracy.json"
 "$MEDUSA" tree --accuracy "$WORK/accuracy.json" --auto --model "$MODEL" --heads "$WORK/export" \
-  --out "$WORK/medusa_choices.json"
+  --out "$WORK/medusa_choices.json" --force
 
 mkdir -p "$OUT"
 cp "$WORK/export/medusa_lm_head.safetensors" "$WORK/medusa_choices.json" "$WORK/accuracy.json" "$OUT/"

@@ -14,7 +14,8 @@ extension MedusaHeads {
   /// tensors beside the backbone's. A `config.json` there, if it has
   /// `medusa_num_heads`/`medusa_num_layers`, is checked against the tensors. A folder whose
   /// config.json declares `medusa_head_projection: base_lm_head` needs the backbone's LM head:
-  /// ``load(directory:model:)``.
+  /// ``load(directory:model:)``. A training checkpoint folder (``HeadCheckpoint``) is read
+  /// through its `current` link, once, so that every file comes from the same step.
   public static func load(directory: URL, backbone: LlamaConfig) throws(MedusaError)
     -> MedusaHeads
   {
@@ -29,9 +30,10 @@ extension MedusaHeads {
     try load(directory: directory, config: model.config, model: model)
   }
 
-  private static func load(directory: URL, config: LlamaConfig, model: LlamaModel?)
+  private static func load(directory given: URL, config: LlamaConfig, model: LlamaModel?)
     throws(MedusaError) -> MedusaHeads
   {
+    let directory = HeadCheckpoint.headsFolder(given)
     let configured = try HeadsConfig(directory: directory)
     func make(_ source: any TensorSource, prefix: String, origin: String) throws(MedusaError)
       -> MedusaHeads

@@ -7,9 +7,10 @@ import Foundation
 #endif
 
 /// Whole-file writes that never leave a half-written file at the destination.
-enum AtomicFile {
-  /// Writes `chunks` to a temporary file beside `url`, flushes it and renames it over `url`.
-  static func replace(_ chunks: [[UInt8]], to url: URL) throws(FormatError) {
+public enum AtomicFile {
+  /// Writes `chunks` to a temporary file beside `url` (`.NAME.UUID.tmp`), flushes it and renames
+  /// it over `url`; on failure the temporary file is removed.
+  public static func replace(_ chunks: [[UInt8]], to url: URL) throws(FormatError) {
     let path = url.path
     let temporary = url.deletingLastPathComponent()
       .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
@@ -36,5 +37,13 @@ enum AtomicFile {
       unlink(temporary)
       throw .unwritable(file: path, reason: failure)
     }
+  }
+
+  /// Flushes the entries of the folder `url` (renames and new names in it) to disk.
+  public static func syncDirectory(_ url: URL) throws(FormatError) {
+    let fd = open(url.path, O_RDONLY | O_DIRECTORY)
+    guard fd >= 0 else { throw .unwritable(file: url.path, reason: MappedFile.lastError()) }
+    defer { close(fd) }
+    guard fsync(fd) == 0 else { throw .unwritable(file: url.path, reason: MappedFile.lastError()) }
   }
 }

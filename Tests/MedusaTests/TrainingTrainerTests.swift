@@ -98,7 +98,8 @@ final class TrainingTrainerTests: XCTestCase {
     }
 
     // A checkpoint whose files disagree on the step is refused.
-    let state = directory.appendingPathComponent(HeadCheckpoint.stateFile)
+    let state = HeadCheckpoint.headsFolder(directory).appendingPathComponent(
+      HeadCheckpoint.stateFile)
     let text = try String(contentsOf: state, encoding: .utf8).replacingOccurrences(
       of: "\"step\" : 17", with: "\"step\" : 18")
     try text.write(to: state, atomically: true, encoding: .utf8)
