@@ -7,19 +7,29 @@ struct UsageError: Error, CustomStringConvertible {
   init(_ description: String) { self.description = description }
 }
 
-/// The arguments of one subcommand: `--name value` options, `--flag` switches and
-/// positional words, parsed by hand (the package has no dependencies).
+/// The arguments of one command, parsed by hand (the package has no dependencies) against the
+/// command's ``CommandSpec``: `--name value` or `--name=value` options, `--flag` switches and
+/// positional words (everything after `--` is positional).
 ///
-/// Every option must be consumed: `finish()` rejects leftovers by name, so a typo is an
-/// error instead of being silently ignored.
+/// Parsing rejects a name the spec does not declare, an option given twice (unless declared
+/// repeatable), a value given to a switch and an option without its value (a next word that
+/// starts with `--` is not taken as a value; write `--name=--value` for that). `--help` or `-h`
+/// anywhere before `--` throws a ``HelpRequest`` with the command's help. `finish()` then
+/// rejects any given option that the command did not read.
 struct Arguments {
-  private var options: [String: String] = [:]
+  private let spec: CommandSpec
+  private var options: [String: [String]] = [:]
   private var flags: Set<String> = []
   private(set) var positionals: [String] = []
   private var consumed: Set<String> = []
 
-  /// Parses `words`; `flagNames` are the switches that take no value (without `--`).
-  init(_ words: [String], flagNames: Set<String>) throws {
+  /// Parses `words` as the options and operands of `spec`.
+  init(_ words: [String], spec: CommandSpec) throws {
+    self.spec = spec
+    if words.prefix(while: { $0 != "--" }).contains(where: { $0 == "--help" || $0 == "-h" }) {
+      throw HelpRequest(text: spec.help)
+    }
+    let command = spec.name.isEmpty ? "medusa --help" : "medusa \(spec.name) --help"
     var index = 0
     while index < words.count {
       let word = words[index]
@@ -27,25 +37,36 @@ struct Arguments {
         positionals += words[(index + 1)...]
         break
       }
-      if word.hasPrefix("--") && word.count > 2 {
-        var name = String(word.dropFirst(2))
-        var inlineValue: String? = nil
-        if let equals = name.firstIndex(of: "=") {
-          inlineValue = String(name[name.index(after: equals)...])
-          name = String(name[..<equals])
-        }
-        if flagNames.contains(name) {
-          guard inlineValue == nil else { throw UsageError("--\(name) takes no value") }
-          flags.insert(name)
-        } else if let value = inlineValue {
-          options[name] = value
-        } else {
-          guard index + 1 < words.count else { throw UsageError("--\(name) needs a value") }
-          options[name] = words[index + 1]
-          index += 1
-        }
-      } else {
+      guard word.hasPrefix("--") && word.count > 2 else {
         positionals.append(word)
+        index += 1
+        continue
+      }
+      var name = String(word.dropFirst(2))
+      var inlineValue: String? = nil
+      if let equals = name.firstIndex(of: "=") {
+        inlineValue = String(name[name.index(after: equals)...])
+        name = String(name[..<equals])
+      }
+      guard let option = spec.option(named: name) else {
+        throw UsageError(
+          name == "help"
+            ? "--help takes no value" : "unknown option --\(name) (see \(command))")
+      }
+      guard option.repeatable || (options[name] == nil && !flags.contains(name)) else {
+        throw UsageError("--\(name) given twice")
+      }
+      if option.value == nil {
+        guard inlineValue == nil else { throw UsageError("--\(name) takes no value") }
+        flags.insert(name)
+      } else if let value = inlineValue {
+        options[name, default: []].append(value)
+      } else {
+        guard index + 1 < words.count, !words[index + 1].hasPrefix("--") else {
+          throw UsageError("--\(name) needs a value (\(option.label))")
+        }
+        options[name, default: []].append(words[index + 1])
+        index += 1
       }
       index += 1
     }
@@ -63,7 +84,13 @@ struct Arguments {
   /// The value of `--name`, if given.
   mutating func string(_ name: String) -> String? {
     consumed.insert(name)
-    return options[name]
+    return options[name]?.last
+  }
+
+  /// Every value of the repeatable `--name`, in the order given.
+  mutating func strings(_ name: String) -> [String] {
+    consumed.insert(name)
+    return options[name] ?? []
   }
 
   /// The value of `--name` as an integer within `range`, or `defaultValue` when absent.
@@ -90,9 +117,12 @@ struct Arguments {
     return value
   }
 
-  /// Rejects any option or switch that no one asked for.
+  /// Rejects any given option or switch that the command did not read.
   func finish() throws {
-    let unknown = Set(options.keys).union(flags).subtracting(consumed).sorted()
-    if let first = unknown.first { throw UsageError("unknown option --\(first)") }
+    let unread = Set(options.keys).union(flags).subtracting(consumed).sorted()
+    if let first = unread.first {
+      let command = spec.name.isEmpty ? "medusa" : "medusa \(spec.name)"
+      throw UsageError("--\(first) does not apply to \(command)")
+    }
   }
 }

@@ -8,8 +8,22 @@ import MedusaKernels
 /// tokens relative to T = 1 (the cost of verifying a tree of T candidates), and, when the
 /// model has Medusa heads, AR against Medusa on several trees (``BenchMedusa``).
 enum BenchCommand {
+  /// `medusa bench [options]`.
+  static let spec = CommandSpec(
+    name: "bench",
+    summary:
+      "Prefill and decode speed, bandwidth, the cost of a forward of T tokens, and AR against "
+      + "Medusa (greedy and sampled) on several trees when the model has heads.",
+    options: ModelBundle.options + [
+      .option("tokens", "N", "new tokens per run (default 32; Medusa runs decode 2N)"),
+      .option("repeats", "N", "repeats of every measurement; medians are reported (default 3)"),
+      .flag("json", "print one JSON object"),
+      .flag("no-medusa", "skip the AR against Medusa comparisons"),
+    ])
+
+  /// Runs `bench` with the words after it.
   static func run(_ words: [String]) throws {
-    var arguments = try Arguments(words, flagNames: ["json", "no-medusa"])
+    var arguments = try Arguments(words, spec: spec)
     let bundle = try ModelBundle.load(&arguments, needHeads: true)
     let tokens = try arguments.int("tokens", default: 32, in: 2...4096)
     let repeats = try arguments.int("repeats", default: 3, in: 1...100)

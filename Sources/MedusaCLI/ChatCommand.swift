@@ -7,10 +7,24 @@ import MedusaTokenizer
 /// reply streams as Medusa accepts it. A model without a chat template (and no `--chat`)
 /// continues a running transcript instead.
 enum ChatCommand {
+  /// `--max-new-tokens` (per reply) when not given.
+  static let defaultMaxNewTokens = 256
+
+  /// `medusa chat [options]`.
+  static let spec = CommandSpec(
+    name: "chat",
+    summary:
+      "An interactive loop: each stdin line is a user turn, rendered with the model's chat "
+      + "template (or --chat NAME); the reply streams as Medusa accepts it.",
+    options: ModelBundle.options + DecodingOptions.options(defaultMaxNewTokens: defaultMaxNewTokens)
+      + [Prompt.chatOption])
+
+  /// Runs `chat` with the words after it.
   static func run(_ words: [String]) throws {
-    var arguments = try Arguments(words, flagNames: ["ignore-eos"])
+    var arguments = try Arguments(words, spec: spec)
     let bundle = try ModelBundle.load(&arguments, needHeads: true)
-    let options = try DecodingOptions(&arguments, bundle: bundle, defaultMaxNewTokens: 256)
+    let options = try DecodingOptions(
+      &arguments, bundle: bundle, defaultMaxNewTokens: defaultMaxNewTokens)
     let templateName = arguments.string("chat")
     try arguments.finish()
     guard let tokenizer = bundle.tokenizer else {

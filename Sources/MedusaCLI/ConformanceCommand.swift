@@ -7,23 +7,64 @@ import MedusaKernels
 /// `medusa conformance emit|check` (Docs/CONFORMANCE.md): write a reference file for a model and
 /// heads, or compare another backend's candidate file with one (exit 0 pass, 1 fail).
 enum ConformanceCommand {
-  static let usage = """
-    usage: medusa conformance emit --model DIR [--heads DIR] [--tree NAME|FILE ...]
-             [--verification greedy|typical:T[:EPS:ALPHA] ...] [--prompts FILE]
-             [--max-new-tokens N] [--ignore-eos] [--logits] [--threads N] --out FILE
-           medusa conformance check --reference FILE --candidate FILE [--near-tie R]
-             [--logits-atol A] [--logits-rtol R] [--semantics original|swift-medusa]
-             [--strict] [--json]
-    """
+  /// `medusa conformance emit --out FILE [options]`.
+  static let emitSpec = CommandSpec(
+    name: "conformance emit",
+    summary: "Write a reference file (the oracle's cases) for a model and its heads.",
+    options: [
+      .option("model", "DIR|FILE", "the model (default: the embedded model)"),
+      .option("heads", "DIR", "its Medusa heads (default: MODEL/medusa)"),
+      .option("out", "FILE", "the reference file to write", required: true),
+      .flag("force", "replace an existing --out file"),
+      .option(
+        "tree", "NAME|FILE", "a tree to emit cases for (default: mc_sim_7b_63)", repeatable: true),
+      .option(
+        "verification", "greedy|typical:T[:EPS:ALPHA]", "a verification (default: greedy)",
+        repeatable: true),
+      .option("prompts", "FILE", "prompts as token ids (default: the Golden backbone cases)"),
+      .option("max-new-tokens", "N", "at most N new tokens per case (default 40)"),
+      .flag("ignore-eos", "do not stop at EOS"),
+      .flag("logits", "include every step's logits"),
+      .option(
+        "top-logits", "K",
+        "include the K largest logits (ids and values) of every emitted position, K in 1...1000"),
+      .option("threads", "N", "kernel threads (default: all cores)"),
+    ])
+
+  /// `medusa conformance check --reference FILE --candidate FILE [options]`.
+  static let checkSpec = CommandSpec(
+    name: "conformance check",
+    summary: "Compare another backend's candidate file with a reference (exit 0 pass, 1 fail).",
+    options: [
+      .option("reference", "FILE", "the reference file (conformance emit)", required: true),
+      .option("candidate", "FILE", "the other backend's file", required: true),
+      .option("near-tie", "R", "a divergence within relative margin R is a tie (default 1e-3)"),
+      .option("logits-atol", "A", "absolute logit tolerance (default 1e-4)"),
+      .option("logits-rtol", "R", "relative logit tolerance (default 1e-4)"),
+      .option(
+        "semantics", "original|swift-medusa",
+        "original: its documented deviations are notes, not failures (default)"),
+      .flag("strict", "fail near-ties and the original's deviations too"),
+      .flag("json", "print the report as one JSON object"),
+    ])
+
+  /// `medusa conformance`: its two forms.
+  static let spec = CommandSpec(
+    name: "conformance",
+    summary:
+      "Reference files for other backends, and the check of their output (Docs/CONFORMANCE.md).",
+    forms: [emitSpec, checkSpec])
 
   /// Runs `emit` or `check`.
   static func run(_ words: [String]) throws {
-    guard let command = words.first else { throw UsageError(usage) }
     let rest = Array(words.dropFirst())
-    switch command {
-    case "emit": try emit(rest)
-    case "check": try check(rest)
-    default: throw UsageError("unknown conformance command '\(command)'\n\(usage)")
+    switch words.first {
+    case "emit"?: try emit(rest)
+    case "check"?: try check(rest)
+    case "--help"?, "-h"?: throw HelpRequest(text: spec.help)
+    case nil: throw UsageError("give emit or check (see medusa conformance --help)")
+    case let other?:
+      throw UsageError("unknown conformance command '\(other)' (see medusa conformance --help)")
     }
   }
 
@@ -32,11 +73,12 @@ enum ConformanceCommand {
     let description: String
   }
 
+  /// `medusa conformance check`.
   static func check(_ words: [String]) throws {
-    var arguments = try Arguments(words, flagNames: ["strict", "json"])
+    var arguments = try Arguments(words, spec: checkSpec)
     guard let referencePath = arguments.string("reference"),
       let candidatePath = arguments.string("candidate")
-    else { throw UsageError("give --reference FILE and --candidate FILE\n\(usage)") }
+    else { throw UsageError("give --reference FILE and --candidate FILE") }
     var nearTie: Double? = nil
     if arguments.string("near-tie") != nil {
       nearTie = try arguments.double("near-tie", default: 0, in: 0...1)
@@ -72,29 +114,36 @@ enum ConformanceCommand {
     }
   }
 
+  /// `medusa conformance emit`.
   static func emit(_ words: [String]) throws {
-    let (treeNames, afterTrees) = try takeRepeated("tree", from: words)
-    let (verificationNames, remaining) = try takeRepeated("verification", from: afterTrees)
+    var arguments = try Arguments(words, spec: emitSpec)
+    let treeNames = arguments.strings("tree")
+    let verificationNames = arguments.strings("verification")
     let verifications = try (verificationNames.isEmpty ? ["greedy"] : verificationNames).map(
       parseVerification)
-    var arguments = try Arguments(remaining, flagNames: ["ignore-eos", "logits"])
     let modelArgument = arguments.string("model")
     let modelURL = try ModelLocator.model(modelArgument)
     let headsArgument = arguments.string("heads")
-    let headsURL =
-      headsArgument.map { URL(fileURLWithPath: $0) }
-      ?? modelURL.appendingPathComponent("medusa")
     let promptsPath = arguments.string("prompts")
     let maxNewTokens = try arguments.int("max-new-tokens", default: 40, in: 1...100_000)
     let ignoreEOS = arguments.flag("ignore-eos")
     let includeLogits = arguments.flag("logits")
+    var topLogits: Int? = nil
+    if arguments.has("top-logits") {
+      topLogits = try arguments.int("top-logits", default: 20, in: TopLogits.allowedK)
+    }
     let threads = try arguments.int(
       "threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...256)
-    guard let out = arguments.string("out") else { throw UsageError("give --out FILE\n\(usage)") }
+    guard let out = arguments.string("out") else { throw UsageError("give --out FILE") }
+    let force = arguments.flag("force")
     try arguments.finish()
+    try OutputFile.refuseToReplace(out, force: force)
 
-    let model = try LlamaModel(directory: modelURL)
-    let heads = try MedusaHeads.load(directory: headsURL, backbone: model.config)
+    let model = try LlamaModel(path: modelURL)
+    let headsURL =
+      headsArgument.map { URL(fileURLWithPath: $0) }
+      ?? model.directory.appendingPathComponent("medusa")
+    let heads = try MedusaHeads.load(directory: headsURL, model: model)
     let trees = try (treeNames.isEmpty ? ["mc_sim_7b_63"] : treeNames).map {
       try TreeCommand.load($0, headCount: heads.headCount)
     }
@@ -103,11 +152,14 @@ enum ConformanceCommand {
       maxNewTokens: maxNewTokens, stopTokens: ignoreEOS ? [] : Set(model.config.eosTokenIDs))
     let emitter = ConformanceEmitter(
       model: model, heads: heads, modelPath: modelArgument ?? modelURL.path,
-      headsPath: headsArgument ?? modelArgument.map { $0 + "/medusa" } ?? headsURL.path,
+      headsPath: headsArgument
+        ?? modelArgument.map {
+          (model.ggufFile == nil ? $0 : ($0 as NSString).deletingLastPathComponent) + "/medusa"
+        } ?? headsURL.path,
       parallelism: Parallelism(threads: threads))
     let reference = try emitter.emit(
       trees: trees, prompts: prompts, stop: stop, includeLogits: includeLogits,
-      verifications: verifications)
+      topLogits: topLogits, verifications: verifications)
     try ConformanceFiles.write(reference, path: out)
     Output.line(
       "wrote \(out): \(reference.cases.count) cases (\(prompts.count) prompts × \(verifications.count) verifications × \(trees.count) trees)"
@@ -130,29 +182,6 @@ enum ConformanceCommand {
       TypicalAcceptance(
         temperature: temperature, posteriorThreshold: numbers.count > 1 ? numbers[1] ?? 0.09 : 0.09,
         posteriorAlpha: numbers.count > 2 ? numbers[2] ?? 0.3 : 0.3))
-  }
-
-  /// Removes every `--name VALUE` / `--name=VALUE` from `words`, returning the values in order.
-  static func takeRepeated(_ name: String, from words: [String]) throws -> ([String], [String]) {
-    var values: [String] = []
-    var rest: [String] = []
-    var index = 0
-    while index < words.count {
-      let word = words[index]
-      if word == "--\(name)" {
-        guard index + 1 < words.count else { throw UsageError("--\(name) needs a value") }
-        values.append(words[index + 1])
-        index += 2
-        continue
-      }
-      if word.hasPrefix("--\(name)=") {
-        values.append(String(word.dropFirst(name.count + 3)))
-      } else {
-        rest.append(word)
-      }
-      index += 1
-    }
-    return (values, rest)
   }
 
   /// Prompts as token ids from `[[1, 2], ...]`, `{"prompts": [[...]]}` or a Golden backbone case

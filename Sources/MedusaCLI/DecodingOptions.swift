@@ -24,6 +24,28 @@ struct DecodingOptions {
     return "ar"
   }
 
+  /// The options read by ``init(_:bundle:defaultMaxNewTokens:autoregressiveSampling:)``, with
+  /// the command's default for `--max-new-tokens`.
+  static func options(defaultMaxNewTokens: Int) -> [OptionSpec] {
+    [
+      .option("decoder", "medusa|ar", "Medusa (default when there are heads) or autoregressive"),
+      .option("max-new-tokens", "N", "at most N new tokens (default \(defaultMaxNewTokens))"),
+      .flag("ignore-eos", "do not stop at EOS: exactly N tokens"),
+      .option(
+        "temperature", "T",
+        "T > 0: typical acceptance at T (Medusa), or sampling with --sampling or --decoder ar"),
+      .option("posterior-threshold", "E", "typical acceptance's epsilon (default 0.09)"),
+      .option("posterior-alpha", "D", "typical acceptance's delta (default 0.3)"),
+      .option(
+        "sampling", "lossless|typical|nucleus",
+        "Medusa sampling: lossless (AR sampling's distribution) or the original's biased paths"),
+      .option("top-k", "K", "sampling: keep the K most likely tokens (default 0: off)"),
+      .option("top-p", "P", "sampling: keep the smallest top set above probability P"),
+      .option("min-p", "M", "sampling: keep tokens at least M times as likely as the top one"),
+      .option("seed", "S", "the seed of every sampling mode (SplitMix64, default 0)"),
+    ]
+  }
+
   /// Reads `--decoder`, `--temperature`, `--posterior-threshold`, `--posterior-alpha`,
   /// `--sampling`, `--top-k`, `--top-p`, `--min-p`, `--seed`, `--max-new-tokens` and
   /// `--ignore-eos`. Autoregressive sampling is accepted only where the caller runs it

@@ -16,11 +16,28 @@ enum DefaultCommand {
   static let defaultQuestion =
     "Explain in a few sentences why the sky is blue during the day and red at sunset."
 
+  /// `--max-new-tokens` when not given.
+  static let defaultMaxNewTokens = 128
+
+  /// `medusa [options] [TEXT]`; its help, followed by the list of commands, is `medusa --help`.
+  static let spec = CommandSpec(
+    name: "",
+    summary:
+      "Medusa decoding (Cai et al., 2024) on Llama-family models, in pure Swift. The main job: "
+      + "stream a continuation with Medusa, then decode the same prompt autoregressively, and "
+      + "print accept lengths, the speedup and whether both outputs are identical.",
+    operands: "[TEXT]",
+    options: ModelBundle.options + DecodingOptions.options(defaultMaxNewTokens: defaultMaxNewTokens)
+      + Prompt.options,
+    notes: Help.commandList)
+
+  /// Runs the main job with all the words after `medusa`.
   static func run(_ words: [String]) throws {
-    var arguments = try Arguments(words, flagNames: ["ignore-eos"])
+    var arguments = try Arguments(words, spec: spec)
     if !arguments.has("model") { _ = try ModelLocator.model(nil, hint: true) }
     let bundle = try ModelBundle.load(&arguments, needHeads: true)
-    let options = try DecodingOptions(&arguments, bundle: bundle, defaultMaxNewTokens: 128)
+    let options = try DecodingOptions(
+      &arguments, bundle: bundle, defaultMaxNewTokens: defaultMaxNewTokens)
     let chat = try bundle.tokenizer.flatMap { try ChatFormat(config: $0.config) } != nil
     let prompt = try Prompt.ids(
       &arguments, tokenizer: bundle.tokenizer, defaultText: chat ? defaultQuestion : defaultPrompt,

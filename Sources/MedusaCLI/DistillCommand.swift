@@ -14,21 +14,39 @@ import MedusaTokenizer
 /// file (`{"ids":[...]}` or `{"text":"..."}`, the latter through the model's tokenizer.json) is
 /// continued by the backbone (greedy, or sampled with `--temperature`; see ``Distiller``) and
 /// stored as one line of `OUT/sequences.jsonl` (``DistilledSequence``). Each line is written
-/// with one `write` and an `fsync`; a rerun counts the complete lines, drops a trailing partial
-/// line (an interrupted write) and continues with the next prompt, never duplicating one.
+/// with one `write` and an `fsync`; a rerun continues after the complete lines when
+/// `OUT/distill.json` says they were made with the same model, prompts and settings
+/// (``DistillationOutput``; `--force` starts over), never duplicating a prompt.
 enum DistillCommand {
-  static let usage = """
-    usage: medusa distill --model DIR --prompts FILE --out DIR [--max-new-tokens N]
-                          [--temperature T] [--seed S] [--ignore-eos] [--chat model|NAME]
-                          [--threads N]
-    """
+  /// `medusa distill --prompts FILE --out DIR [options]`.
+  static let spec = CommandSpec(
+    name: "distill",
+    summary:
+      "Self-distillation data for Medusa-1: every JSONL prompt continued by the backbone, "
+      + "written to OUT/sequences.jsonl; a rerun with the same settings resumes after the last "
+      + "complete line.",
+    options: [
+      .option("model", "DIR|FILE", "the backbone (default: the embedded model)"),
+      .option(
+        "prompts", "FILE", "JSONL, one {\"ids\": [...]} or {\"text\": \"...\"} a line",
+        required: true),
+      .option("out", "DIR", "the folder of sequences.jsonl", required: true),
+      .flag("force", "start over, discarding what OUT holds"),
+      .option("max-new-tokens", "N", "at most N new tokens per prompt (default 128)"),
+      .option("temperature", "T", "sample at temperature T (default 0: greedy)"),
+      .option("seed", "S", "the sampling seed (default 0)"),
+      .flag("ignore-eos", "do not stop at EOS"),
+      .option("chat", "model|NAME", "render text prompts as a one-turn chat with this template"),
+      .option("threads", "N", "kernel threads (default: all cores)"),
+    ])
 
+  /// Runs `distill` with the words after it.
   static func run(_ words: [String]) throws {
-    var arguments = try Arguments(words, flagNames: ["ignore-eos"])
+    var arguments = try Arguments(words, spec: spec)
     let modelURL = try ModelLocator.model(arguments.string("model"))
     guard let promptsPath = arguments.string("prompts"), let outPath = arguments.string("out")
     else {
-      throw UsageError(usage)
+      throw UsageError("give --prompts FILE and --out DIR")
     }
     let maxNewTokens = try arguments.int("max-new-tokens", default: 128, in: 1...1_000_000)
     let temperature = try arguments.double("temperature", default: 0, in: 0...100)
@@ -37,14 +55,21 @@ enum DistillCommand {
       "threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
     let ignoreEOS = arguments.flag("ignore-eos")
     let chat = arguments.string("chat")
+    let force = arguments.flag("force")
     try arguments.finish()
 
     let model = try LlamaModel(path: modelURL)
     let prompts = try readPrompts(URL(fileURLWithPath: promptsPath), model: model, chat: chat)
     let out = URL(fileURLWithPath: outPath)
-    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     let file = out.appendingPathComponent(DistilledSequence.fileName)
-    let done = try completeLinesAfterRepair(file)
+    let record = try DistillationRecord(
+      model: modelURL, prompts: URL(fileURLWithPath: promptsPath), maxNewTokens: maxNewTokens,
+      temperature: temperature, seed: UInt64(seed), chat: chat, ignoreEOS: ignoreEOS)
+    let resume = try DistillationOutput.prepare(out, record: record, force: force)
+    if resume.droppedBytes > 0 {
+      Output.error("distill: dropped a partial last line of \(resume.droppedBytes) bytes")
+    }
+    let done = resume.sequences
     guard done <= prompts.count else {
       throw UsageError(
         "\(file.path) holds \(done) sequences, more than the \(prompts.count) prompts")
@@ -148,23 +173,6 @@ enum DistillCommand {
     let bos = tokenizer.bosTokenID.flatMap { tokenizer.token(for: $0) }
     let templateHasBOS = bos.map { rendered.hasPrefix($0) } == true
     return try tokenizer.encode(rendered, addSpecialTokens: !templateHasBOS)
-  }
-
-  /// The number of complete lines of `file` (0 if absent), after cutting off a trailing partial
-  /// line left by an interrupted run.
-  static func completeLinesAfterRepair(_ file: URL) throws -> Int {
-    guard let data = FileManager.default.contents(atPath: file.path), !data.isEmpty else {
-      return 0
-    }
-    let newline = UInt8(ascii: "\n")
-    let keep = (data.lastIndex(of: newline).map { $0 + 1 }) ?? 0
-    if keep < data.count {
-      guard truncate(file.path, off_t(keep)) == 0 else {
-        throw UsageError("\(file.path): cannot cut the partial last line")
-      }
-      Output.error("distill: dropped a partial last line of \(data.count - keep) bytes")
-    }
-    return data.prefix(keep).reduce(0) { $0 + ($1 == newline ? 1 : 0) }
   }
 
   /// Writes `bytes` with one `write` call (looping only on a short write) and `fsync`s.

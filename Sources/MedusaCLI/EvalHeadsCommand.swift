@@ -11,11 +11,24 @@ import MedusaKernels
 /// tree's speedup and the cost of one Medusa step relative to one autoregressive step. `--json`
 /// prints one JSON object, the input of `medusa tree --accuracy`.
 enum EvalHeadsCommand {
-  static let usage = """
-    usage: medusa eval-heads --model DIR --heads DIR --data DIR [--top-k K] [--max-sequences N]
-                             [--tree FILE|NAME[,FILE|NAME...]] [--speed] [--max-new-tokens N]
-                             [--json] [--threads N]
-    """
+  /// `medusa eval-heads --heads DIR --data DIR [options]`.
+  static let spec = CommandSpec(
+    name: "eval-heads",
+    summary:
+      "Per-head top-1 ... top-k accuracy on stored sequences; with --tree, greedy Medusa "
+      + "tokens per step of each tree; --json writes the input of medusa tree --accuracy.",
+    options: [
+      .option("model", "DIR|FILE", "the backbone (default: the embedded model)"),
+      .option("heads", "DIR", "the Medusa heads to evaluate", required: true),
+      .option("data", "DIR", "a folder with sequences.jsonl (medusa distill)", required: true),
+      .option("top-k", "K", "accuracy up to top-K (default 10)"),
+      .option("max-sequences", "N", "use the first N sequences only"),
+      .option("tree", "NAME|FILE[,...]", "also decode each sequence's prompt with these trees"),
+      .flag("speed", "with --tree: also decode autoregressively and report speedups"),
+      .option("max-new-tokens", "N", "with --tree: new tokens per prompt (default 64)"),
+      .flag("json", "print one JSON object"),
+      .option("threads", "N", "kernel threads (default: all cores)"),
+    ])
 
   /// Greedy decoding of the prompts with one decoder: totals over all prompts.
   struct DecodingRun {
@@ -31,11 +44,12 @@ enum EvalHeadsCommand {
     var secondsPerStep: Double { seconds / Double(max(steps, 1)) }
   }
 
+  /// Runs `eval-heads` with the words after it.
   static func run(_ words: [String]) throws {
-    var arguments = try Arguments(words, flagNames: ["json", "speed"])
+    var arguments = try Arguments(words, spec: spec)
     let modelURL = try ModelLocator.model(arguments.string("model"))
     guard let headsPath = arguments.string("heads"), let dataPath = arguments.string("data") else {
-      throw UsageError(usage)
+      throw UsageError("give --heads DIR and --data DIR")
     }
     let topK = try arguments.int("top-k", default: 10, in: 1...1000)
     let maxSequences = try arguments.int("max-sequences", default: Int.max, in: 1...Int.max)

@@ -8,12 +8,30 @@ import MedusaTokenizer
 /// autoregressively; stream text, print ids, or one JSON object with `--json` (the stable
 /// interface for other backends).
 enum GenerateCommand {
-  static let flags: Set<String> = ["json", "ignore-eos", "trace", "verify"]
+  /// `--max-new-tokens` when not given.
+  static let defaultMaxNewTokens = 64
 
+  /// `medusa generate [options] [TEXT]`.
+  static let spec = CommandSpec(
+    name: "generate",
+    summary:
+      "Decode after a prompt (--prompt-ids, TEXT, or stdin) with Medusa or autoregressively; "
+      + "stream text, or print one JSON object with --json.",
+    operands: "[TEXT]",
+    options: ModelBundle.options + DecodingOptions.options(defaultMaxNewTokens: defaultMaxNewTokens)
+      + Prompt.options + [
+        .flag("json", "print one JSON object (output ids, stats, steps) instead of streaming"),
+        .flag("trace", "print every step's tree on stderr, the accepted path marked *"),
+        .flag("verify", "check every step against one-token-at-a-time decoding first (slow)"),
+      ])
+
+  /// Runs `generate` with the words after it.
   static func run(_ words: [String]) throws {
-    var arguments = try Arguments(words, flagNames: flags)
+    var arguments = try Arguments(words, spec: spec)
     let bundle = try ModelBundle.load(&arguments, needHeads: true)
-    let options = try DecodingOptions(&arguments, bundle: bundle, autoregressiveSampling: true)
+    let options = try DecodingOptions(
+      &arguments, bundle: bundle, defaultMaxNewTokens: defaultMaxNewTokens,
+      autoregressiveSampling: true)
     let json = arguments.flag("json")
     let trace = arguments.flag("trace")
     let verify = arguments.flag("verify")

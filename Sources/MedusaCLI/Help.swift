@@ -1,26 +1,45 @@
-/// The text of `medusa help`.
+/// The command table and the text of `medusa --help`, both made from the commands'
+/// ``CommandSpec``s.
 enum Help {
-  static let text = """
-    medusa: Medusa decoding (Cai et al., 2024) on Llama-family models, in pure Swift.
+  /// One subcommand: its declaration and what runs it with the words after its name.
+  struct Command: Sendable {
+    /// Its declaration (a group's spec for `tree` and `conformance`).
+    let spec: CommandSpec
+    /// Runs it.
+    let run: @Sendable ([String]) throws -> Void
+  }
 
-    usage:
-      medusa [--model DIR] [--heads DIR] [--tree NAME|FILE] [--max-new-tokens N] [TEXT]
-          the main job: stream a continuation with Medusa, then the same prompt
-          autoregressively, and print accept lengths and the speedup
-      medusa generate [--model DIR] [--heads DIR] [--tree NAME|FILE] [--decoder medusa|ar]
-                      (--prompt-ids 1,2,3 | TEXT | stdin) [--chat NAME] [--max-new-tokens N]
-                      [--temperature T [--posterior-threshold E] [--posterior-alpha D]
-                       [--sampling typical|nucleus --top-p P --seed S]]
-                      [--ignore-eos] [--json] [--trace] [--verify] [--threads N]
-      medusa chat [--model DIR] [--chat NAME]
-      medusa bench [--model DIR] [--threads N] [--tokens N] [--repeats N] [--json]
-      medusa tokenize --tokenizer PATH [--jsonl] [--no-special] [TEXT]
-      medusa detokenize --tokenizer PATH --jsonl [--skip-special]
-      medusa tree show NAME|FILE | tree normalize ... | tree --accuracy FILE --nodes N | tree --auto
-      medusa distill | train-heads | eval-heads ...      (Medusa-1 training, see Docs/TRAINING.md)
-      medusa conformance emit ... | conformance check ... (see Docs/CONFORMANCE.md)
+  /// The subcommands, in the order `medusa --help` lists them.
+  static let commands: [Command] = [
+    Command(spec: GenerateCommand.spec, run: GenerateCommand.run),
+    Command(spec: ChatCommand.spec, run: ChatCommand.run),
+    Command(spec: BenchCommand.spec, run: BenchCommand.run),
+    Command(spec: TreeCommand.spec, run: TreeCommand.run),
+    Command(spec: ConformanceCommand.spec, run: ConformanceCommand.run),
+    Command(spec: DistillCommand.spec, run: DistillCommand.run),
+    Command(spec: TrainHeadsCommand.spec, run: TrainHeadsCommand.run),
+    Command(spec: EvalHeadsCommand.spec, run: EvalHeadsCommand.run),
+    Command(spec: TokenizeCommand.spec, run: TokenizeCommand.run),
+    Command(spec: DetokenizeCommand.spec, run: DetokenizeCommand.run),
+  ]
 
-    Without --model the embedded default model (Golden/models/default) is used.
-    Full reference: Docs/CLI.md
-    """
+  /// The subcommand called `name`.
+  static func command(named name: String) throws -> Command {
+    guard let command = commands.first(where: { $0.spec.name == name }) else {
+      throw UsageError("unknown command '\(name)' (see medusa --help)")
+    }
+    return command
+  }
+
+  /// The lines after the main job's option table: one line per command, and where to read more.
+  static var commandList: [String] {
+    ["", "commands:"] + CommandSpec.table(commands.map { ($0.spec.name, $0.spec.summary) }) + [""]
+      + CommandSpec.wrap(
+        "medusa COMMAND --help (or medusa help COMMAND) shows a command's options. Without "
+          + "--model the embedded default model (Golden/models/default) is used. Full "
+          + "reference: Docs/CLI.md", indent: "")
+  }
+
+  /// The text of `medusa --help`, `medusa -h` and `medusa help`: the main job's help.
+  static var text: String { DefaultCommand.spec.help }
 }

@@ -16,6 +16,19 @@ struct ModelBundle {
   let choices: MedusaChoices?
   let parallelism: Parallelism
 
+  /// `--model`, `--heads`, `--tree` and `--threads`, read by ``load(_:needHeads:)``.
+  static let options: [OptionSpec] = [
+    .option(
+      "model", "DIR|FILE", "a Hugging Face model folder or GGUF file (default: the embedded model)"),
+    .option(
+      "heads", "DIR", "Medusa heads (default: MODEL/medusa/, else heads inside the model folder)"),
+    .option(
+      "tree", "NAME|FILE",
+      "a published tree or a JSON file of index paths (default: medusa_choices.json beside "
+        + "the heads, else mc_sim_7b_63)"),
+    .option("threads", "N", "kernel threads (default: all cores); results do not depend on it"),
+  ]
+
   /// Loads from `--model`, `--heads`, `--tree` and `--threads`.
   static func load(_ arguments: inout Arguments, needHeads: Bool) throws -> ModelBundle {
     let modelURL = try ModelLocator.model(arguments.string("model"))
@@ -33,7 +46,7 @@ struct ModelBundle {
     } else if needHeads {
       let nested = model.directory.appendingPathComponent("medusa")
       headsURL = FileManager.default.fileExists(atPath: nested.path) ? nested : model.directory
-      heads = try? MedusaHeads.load(directory: headsURL, model: model)
+      heads = try Self.headsIfPresent(headsURL, model: model)
     }
     for note in heads?.notes ?? [] { Output.error("medusa: note: \(note)") }
     var choices: MedusaChoices? = nil
@@ -47,6 +60,20 @@ struct ModelBundle {
     return ModelBundle(
       model: model, heads: heads, tokenizer: tokenizer, choices: choices,
       parallelism: Parallelism(threads: threads))
+  }
+
+  /// The heads in `directory`, nil when there are none: no heads means autoregressive only,
+  /// but heads that are there and do not load are an error, never a quiet switch to
+  /// autoregressive decoding.
+  static func headsIfPresent(_ directory: URL, model: LlamaModel) throws -> MedusaHeads? {
+    let result = Result { () throws(MedusaError) -> MedusaHeads in
+      try MedusaHeads.load(directory: directory, model: model)
+    }
+    switch result {
+    case .success(let heads): return heads
+    case .failure(.noHeads): return nil
+    case .failure(let error): throw error
+    }
   }
 
   /// A published tree by name, or a JSON file of index paths.

@@ -6,6 +6,16 @@ import MedusaTokenizer
 /// `--chat model` (the model's own template, from its tokenizer_config.json or GGUF), or, with
 /// `chatByDefault`, the model's own template whenever it has one.
 enum Prompt {
+  /// `--chat NAME`, read by ``ids(_:tokenizer:defaultText:chatByDefault:)`` and `medusa chat`.
+  static let chatOption = OptionSpec.option(
+    "chat", "NAME", "chat template: model (the model's own), chatml, vicuna, zephyr, llama2")
+
+  /// `--prompt-ids` and `--chat`, read by ``ids(_:tokenizer:defaultText:chatByDefault:)``.
+  static let options: [OptionSpec] = [
+    .option("prompt-ids", "IDS", "the prompt as token ids, e.g. 1,2,3 (the machine interface)"),
+    chatOption,
+  ]
+
   /// Token ids from the arguments; `text` receives the prompt text when one was given.
   static func ids(
     _ arguments: inout Arguments, tokenizer: Tokenizer?, defaultText: String? = nil,

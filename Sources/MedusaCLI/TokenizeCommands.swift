@@ -6,9 +6,22 @@ import MedusaTokenizer
 /// `medusa tokenize --tokenizer PATH --jsonl [--no-special]`: one JSON string per stdin line in,
 /// one JSON array of ids per line out (`--no-special`: no template tokens such as BOS).
 enum TokenizeCommand {
+  /// `medusa tokenize --tokenizer PATH [options] [TEXT]`.
+  static let spec = CommandSpec(
+    name: "tokenize",
+    summary:
+      "Token ids and pieces of TEXT; with --jsonl, one JSON string per stdin line in, one JSON "
+      + "array of ids per line out.",
+    operands: "[TEXT]",
+    options: [
+      TokenizerFiles.option,
+      .flag("jsonl", "batch mode: JSON lines on stdin and stdout"),
+      .flag("no-special", "no template tokens such as BOS"),
+    ])
+
   /// Runs the subcommand with the words after `tokenize`.
   static func run(_ words: [String]) throws {
-    var arguments = try Arguments(words, flagNames: ["jsonl", "no-special"])
+    var arguments = try Arguments(words, spec: spec)
     let tokenizer = try TokenizerFiles.load(&arguments)
     let addSpecial = !arguments.flag("no-special")
     let jsonl = arguments.flag("jsonl")
@@ -28,7 +41,7 @@ enum TokenizeCommand {
       return
     }
     guard arguments.positionals.count == 1, let text = arguments.positionals.first else {
-      throw UsageError("usage: medusa tokenize --tokenizer PATH [--no-special] TEXT | --jsonl")
+      throw UsageError("give one TEXT, or --jsonl (see medusa tokenize --help)")
     }
     let ids = try tokenizer.encode(text, addSpecialTokens: addSpecial)
     Output.line("\(ids.count) tokens (index, id, vocabulary piece, its text alone)")
@@ -48,9 +61,22 @@ enum TokenizeCommand {
 /// stdin line in, one JSON string per line out. Without `--jsonl`, the ids are the arguments
 /// and the text is printed as is.
 enum DetokenizeCommand {
+  /// `medusa detokenize --tokenizer PATH [options] [ID...]`.
+  static let spec = CommandSpec(
+    name: "detokenize",
+    summary:
+      "The text of token ids; with --jsonl, one JSON array of ids per stdin line in, one JSON "
+      + "string per line out.",
+    operands: "[ID...]",
+    options: [
+      TokenizerFiles.option,
+      .flag("jsonl", "batch mode: JSON lines on stdin and stdout"),
+      .flag("skip-special", "leave special tokens out of the text"),
+    ])
+
   /// Runs the subcommand with the words after `detokenize`.
   static func run(_ words: [String]) throws {
-    var arguments = try Arguments(words, flagNames: ["jsonl", "skip-special"])
+    var arguments = try Arguments(words, spec: spec)
     let tokenizer = try TokenizerFiles.load(&arguments)
     let skip = arguments.flag("skip-special")
     let jsonl = arguments.flag("jsonl")
@@ -83,7 +109,7 @@ enum DetokenizeCommand {
       return id
     }
     guard !ids.isEmpty else {
-      throw UsageError("usage: medusa detokenize --tokenizer PATH [--skip-special] ID... | --jsonl")
+      throw UsageError("give token ids, or --jsonl (see medusa detokenize --help)")
     }
     Output.line(try tokenizer.decode(ids, skipSpecialTokens: skip))
   }
@@ -91,6 +117,10 @@ enum DetokenizeCommand {
 
 /// Finding the tokenizer named by `--tokenizer`.
 enum TokenizerFiles {
+  /// `--tokenizer PATH`, read by ``load(_:)``.
+  static let option = OptionSpec.option(
+    "tokenizer", "PATH", "a tokenizer.json or a model folder with one", required: true)
+
   /// Loads `--tokenizer PATH` (a tokenizer.json or a folder with one).
   static func load(_ arguments: inout Arguments) throws -> Tokenizer {
     guard let path = arguments.string("tokenizer") else {

@@ -13,13 +13,40 @@ import MedusaKernels
 /// project through the backbone's frozen LM head (``HeadProjection``; ResBlocks only);
 /// `--export DIR` writes the finished heads alone (`--export-dtype f16` to ship them small).
 enum TrainHeadsCommand {
-  static let usage = """
-    usage: medusa train-heads --model DIR --data DIR --heads N --out DIR [--layers L]
-           [--projection own|base-lm-head] [--steps S] [--batch ROWS] [--lr LR]
-           [--warmup STEPS] [--weight-decay W] [--max-grad-norm G] [--head-decay D] [--seed S]
-           [--resume] [--save-every N] [--log-every N] [--threads N] [--cache FILE]
-           [--export DIR [--export-dtype f32|f16|bf16]]
-    """
+  /// `medusa train-heads --data DIR --out DIR [options]`.
+  static let spec = CommandSpec(
+    name: "train-heads",
+    summary:
+      "Medusa-1 training of K heads on a frozen backbone from DATA/sequences.jsonl "
+      + "(medusa distill); checkpoints to --out.",
+    options: [
+      .option("model", "DIR|FILE", "the backbone (default: the embedded model)"),
+      .option("data", "DIR", "a folder with sequences.jsonl", required: true),
+      .option("out", "DIR", "the checkpoint folder", required: true),
+      .flag("resume", "continue from the checkpoint in --out"),
+      .flag(
+        "force", "replace an existing checkpoint in --out (unless --resume) and --export folder"),
+      .option("heads", "N", "the number of heads K (default 4)"),
+      .option("layers", "L", "ResBlocks per head (default 1)"),
+      .option(
+        "projection", "own|base-lm-head", "own vocabulary projections (default) or the base LM head"
+      ),
+      .option("steps", "S", "optimizer steps (default 1000)"),
+      .option("batch", "ROWS", "rows per step (default 256)"),
+      .option("lr", "LR", "peak learning rate (default 1e-3)"),
+      .option(
+        "warmup", "STEPS", "linear warmup steps before the cosine decay (default: steps / 10)"),
+      .option("weight-decay", "W", "AdamW weight decay (default 0)"),
+      .option("max-grad-norm", "G", "global-norm clipping (default 1; 0: off)"),
+      .option("head-decay", "D", "head k's loss weighted D^k (default 1)"),
+      .option("seed", "S", "the seed of the data order (default 0)"),
+      .option("save-every", "N", "checkpoint every N steps (default: steps / 10)"),
+      .option("log-every", "N", "progress line every N steps (default: steps / 100)"),
+      .option("threads", "N", "kernel threads (default: all cores)"),
+      .option("cache", "FILE", "keep the backbone's hidden states here for later runs"),
+      .option("export", "DIR", "after the last step, write the heads alone here (to ship)"),
+      .option("export-dtype", "f32|f16|bf16", "the exported heads' type (default f32)"),
+    ])
 
   /// `--projection`: `own` (the original layout, default) or `base-lm-head`.
   static func projection(_ value: String?) throws -> HeadProjection {
@@ -42,11 +69,12 @@ enum TrainHeadsCommand {
     }
   }
 
+  /// Runs `train-heads` with the words after it.
   static func run(_ words: [String]) throws {
-    var arguments = try Arguments(words, flagNames: ["resume"])
+    var arguments = try Arguments(words, spec: spec)
     let modelURL = try ModelLocator.model(arguments.string("model"))
     guard let dataPath = arguments.string("data"), let outPath = arguments.string("out") else {
-      throw UsageError(usage)
+      throw UsageError("give --data DIR and --out DIR")
     }
     let heads = try arguments.int("heads", default: 4, in: 1...64)
     let layers = try arguments.int("layers", default: 1, in: 0...64)
@@ -61,6 +89,7 @@ enum TrainHeadsCommand {
       headDecay: Float(try arguments.double("head-decay", default: 1, in: 0...1)))
     options.seed = UInt64(try arguments.int("seed", default: 0, in: 0...Int.max))
     let resume = arguments.flag("resume")
+    let force = arguments.flag("force")
     let saveEvery = try arguments.int("save-every", default: max(1, steps / 10), in: 1...Int.max)
     let logEvery = try arguments.int("log-every", default: max(1, steps / 100), in: 1...Int.max)
     let threads = try arguments.int(
@@ -69,6 +98,11 @@ enum TrainHeadsCommand {
     let exportPath = arguments.string("export")
     let exportDType = try exportType(arguments.string("export-dtype"))
     try arguments.finish()
+    let out = URL(fileURLWithPath: outPath)
+    let resumable = try HeadCheckpoint.prepare(out, resume: resume, force: force)
+    if let exportPath {
+      try HeadCheckpoint.checkExportTarget(URL(fileURLWithPath: exportPath), force: force)
+    }
 
     let parallelism = Parallelism(threads: threads)
     let model = try LlamaModel(path: modelURL)
@@ -91,11 +125,7 @@ enum TrainHeadsCommand {
         + (projection == .own
           ? "own \(config.vocabularySize)x\(config.hiddenSize) projections)"
           : "projection: the base model's \(model.languageModelHead.type.name) LM head, frozen)"))
-    let out = URL(fileURLWithPath: outPath)
-    if resume,
-      FileManager.default.fileExists(
-        atPath: out.appendingPathComponent(HeadCheckpoint.stateFile).path)
-    {
+    if resumable {
       let step = try HeadCheckpoint.restore(trainer, from: out)
       Output.error("resuming after step \(step)")
     }
@@ -107,7 +137,8 @@ enum TrainHeadsCommand {
     if let exportPath {
       let folder = URL(fileURLWithPath: exportPath)
       try HeadCheckpoint.export(
-        trainer, to: folder, baseModel: modelURL.lastPathComponent, dtype: exportDType)
+        trainer, to: folder, baseModel: modelURL.lastPathComponent, dtype: exportDType,
+        replacing: force)
       Output.line(
         "exported the heads (\(exportDType.rawValue)) to "
           + folder.appendingPathComponent(HeadCheckpoint.headsFile).path)

@@ -16,14 +16,33 @@ import MedusaKernels
 /// this machine (``headCost(model:heads:repeats:parallelism:)``): with a large vocabulary, heads
 /// with their own projections cost several LM heads per step, shared-LM-head heads about one.
 enum TreeBuildCommand {
-  static let usage = """
-    usage: medusa tree --accuracy FILE (--nodes N | --auto [--model DIR] [--heads DIR]
-                       [--max-tokens T] [--repeats R] [--threads N]) [--out FILE]
-    """
+  /// `medusa tree --accuracy FILE [options]`.
+  static let spec = CommandSpec(
+    name: "tree",
+    summary:
+      "Build a tree from head accuracies (eval-heads --json) by the paper's greedy construction "
+      + "(--accuracy FILE with --nodes N or --auto).",
+    options: [
+      .option(
+        "accuracy", "FILE", "head accuracies written by medusa eval-heads --json", required: true),
+      .option("nodes", "N", "a tree of N nodes"),
+      .flag("auto", "choose N from this machine's measured cost of a forward of T tokens"),
+      .option("model", "DIR|FILE", "--auto: the model to measure (default: the embedded model)"),
+      .option("heads", "DIR", "--auto: count the measured cost of these heads' logits too"),
+      .option("max-tokens", "T", "--auto: measure T = 1 ... T tokens (default 64)"),
+      .option("repeats", "R", "--auto: samples per size; medians are used (default 5)"),
+      .option("threads", "N", "--auto: kernel threads (default: all cores)"),
+      .option("out", "FILE", "write the tree (a JSON array of index paths) here, not to stdout"),
+      .flag("force", "with --out: replace an existing file"),
+    ],
+    notes: ["Give exactly one of --nodes N and --auto."])
 
+  /// Runs the build form of `tree` with the words after `tree`.
   static func run(_ words: [String]) throws {
-    var arguments = try Arguments(words, flagNames: ["auto"])
-    guard let accuracyPath = arguments.string("accuracy") else { throw UsageError(usage) }
+    var arguments = try Arguments(words, spec: spec)
+    guard let accuracyPath = arguments.string("accuracy") else {
+      throw UsageError("give show, normalize or --accuracy FILE (see medusa tree --help)")
+    }
     let auto = arguments.flag("auto")
     let nodes = try arguments.int("nodes", default: 0, in: 1...10_000)
     let modelPath = arguments.string("model")
@@ -33,10 +52,10 @@ enum TreeBuildCommand {
     let threads = try arguments.int(
       "threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
     let outPath = arguments.string("out")
+    let force = arguments.flag("force")
     try arguments.finish()
-    guard auto != (nodes > 0) else {
-      throw UsageError("give exactly one of --nodes N and --auto\n" + usage)
-    }
+    if let outPath { try OutputFile.refuseToReplace(outPath, force: force) }
+    guard auto != (nodes > 0) else { throw UsageError("give exactly one of --nodes N and --auto") }
 
     let url = URL(fileURLWithPath: accuracyPath)
     let accuracy = try HeadAccuracy.rankTable(json: try Data(contentsOf: url), source: url.path)
@@ -84,7 +103,7 @@ enum TreeBuildCommand {
       "tree of \(tree.paths.count) nodes: "
         + String(format: "%.4f", tree.expectedTokensPerStep) + " expected tokens per step")
     if let outPath {
-      try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: outPath), options: .atomic)
+      try OutputFile.write(Data((text + "\n").utf8), to: outPath)
     } else {
       Output.line(text)
     }

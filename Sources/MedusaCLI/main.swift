@@ -1,27 +1,24 @@
 import Foundation
 
-/// Entry point: dispatches the subcommand; any error becomes one line on stderr and exit 1.
+/// Entry point: dispatches the subcommand (`medusa help COMMAND ...` is `medusa COMMAND ...
+/// --help`); a help request prints on stdout and exits 0, any other error becomes one line on
+/// stderr and exit 1.
 let words = Array(CommandLine.arguments.dropFirst())
 do {
-  guard let command = words.first, !command.hasPrefix("-") else {
+  guard let name = words.first, !name.hasPrefix("-") else {
     try DefaultCommand.run(words)
     exit(0)
   }
   let rest = Array(words.dropFirst())
-  switch command {
-  case "generate": try GenerateCommand.run(rest)
-  case "bench": try BenchCommand.run(rest)
-  case "chat": try ChatCommand.run(rest)
-  case "tree": try TreeCommand.run(rest)
-  case "conformance": try ConformanceCommand.run(rest)
-  case "distill": try DistillCommand.run(rest)
-  case "train-heads": try TrainHeadsCommand.run(rest)
-  case "eval-heads": try EvalHeadsCommand.run(rest)
-  case "tokenize": try TokenizeCommand.run(rest)
-  case "detokenize": try DetokenizeCommand.run(rest)
-  case "help", "--help", "-h": Output.line(Help.text)
-  default: throw UsageError("unknown command '\(command)'; try 'medusa help'")
+  if name == "help" {
+    guard let topic = rest.first else { throw HelpRequest(text: Help.text) }
+    try Help.command(named: topic).run(Array(rest.dropFirst()) + ["--help"])
+  } else {
+    try Help.command(named: name).run(rest)
   }
+} catch let request as HelpRequest {
+  Output.line(request.text)
+  exit(0)
 } catch {
   Output.error("medusa: \(error)")
   exit(1)
