@@ -43,7 +43,7 @@ let package = Package(
       name: "MedusaCLI",
       dependencies: ["Medusa", "Llama", "MedusaTokenizer", "MedusaFormats", "MedusaKernels"],
       swiftSettings: cpu),
-    .target(name: "GoldenSupport", path: "Tests/GoldenSupport"),
+    .target(name: "GoldenSupport", path: "Tests/GoldenSupport", swiftSettings: optimized),
     .testTarget(
       name: "MedusaKernelsTests", dependencies: ["MedusaKernels", "GoldenSupport"],
       swiftSettings: cpu),

@@ -98,7 +98,12 @@ public struct LlamaConfig: Sendable, Equatable {
     guard headDimension % 2 == 0 else {
       throw .invalidConfig(file: fields.file, field: "head_dim", reason: "must be even for RoPE")
     }
-    rmsNormEpsilon = Float(try fields.double("rms_norm_eps", default: 1e-6))
+    let epsilon = try fields.double("rms_norm_eps", default: 1e-6)
+    guard epsilon > 0, epsilon <= 1 else {
+      throw .invalidConfig(
+        file: fields.file, field: "rms_norm_eps", reason: "\(epsilon) is not in (0, 1]")
+    }
+    rmsNormEpsilon = Float(epsilon)
     maxPositionEmbeddings = try fields.int("max_position_embeddings", default: 2048, in: big)
     rope = try RopeParameters(fields: fields, headDimension: headDimension)
     tieWordEmbeddings = try fields.bool("tie_word_embeddings", default: false)

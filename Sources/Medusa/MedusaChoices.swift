@@ -5,11 +5,15 @@
 /// of length `d` sits at depth `d` and its last index picks a top-k slot of head `d`. The root
 /// (the base model's own next token) is implicit.
 ///
-/// A valid tree is non-empty, has no empty or repeated path, uses top-k slots `0..<topK`, is
-/// no deeper than the number of heads, and is prefix-closed (every path's parent is a path).
+/// A valid tree is non-empty, has at most ``maxPaths`` paths, has no empty or repeated path,
+/// uses top-k slots `0..<topK`, is no deeper than the number of heads, and is prefix-closed
+/// (every path's parent is a path).
 public struct MedusaChoices: Equatable, Sendable {
   /// Top-k slots per head, the original's `TOPK = 10` ("a placeholder and it is sufficient").
   public static let topK = 10
+  /// The most paths a tree may have: 1023, so that a tree step is a forward pass of at most
+  /// 1024 tokens (the published trees have 63; on a CPU the best trees have 1-8).
+  public static let maxPaths = 1023
 
   /// The paths, validated, in the order they were given.
   public let paths: [[Int]]
@@ -22,6 +26,9 @@ public struct MedusaChoices: Equatable, Sendable {
   /// prefix closure, and throws the first ``TreeError`` found.
   public init(paths: [[Int]], headCount: Int) throws(TreeError) {
     guard !paths.isEmpty else { throw .noPaths }
+    guard paths.count <= Self.maxPaths else {
+      throw .tooManyPaths(count: paths.count, limit: Self.maxPaths)
+    }
     var firstPosition: [[Int]: Int] = [:]
     for (position, path) in paths.enumerated() {
       guard !path.isEmpty else { throw .emptyPath(position: position) }

@@ -7,6 +7,8 @@
 public enum TreeError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The tree has no path at all (the original fails on `max([])`).
   case noPaths
+  /// The tree has `count` paths, more than ``MedusaChoices/maxPaths``.
+  case tooManyPaths(count: Int, limit: Int)
   /// The path at `position` in the input is empty; the root is implicit.
   case emptyPath(position: Int)
   /// The path at `position` picks top-k slot `index` at `depth` (1-based), outside `0..<topK`.
@@ -29,6 +31,9 @@ public enum TreeError: Error, Equatable, Sendable, CustomStringConvertible {
     switch self {
     case .noPaths:
       return "medusa choices: the tree has no paths"
+    case .tooManyPaths(let count, let limit):
+      return "medusa choices: the tree has \(count) paths, more than the limit of \(limit) "
+        + "(a tree of N paths is a forward pass of N + 1 tokens)"
     case .emptyPath(let position):
       return "medusa choices: path #\(position) is empty (the root is implicit)"
     case .indexOutOfRange(let path, let position, let depth, let index, let topK):

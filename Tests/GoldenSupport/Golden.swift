@@ -46,3 +46,22 @@ public func temporaryDirectory() throws -> URL {
   try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
   return url
 }
+
+/// The two checksums of Golden/cases/quant/smollm2-tensors.json over float32 bit patterns
+/// `values`, continuing the element count from `start` (so a tensor can be fed row by row):
+/// `plain += bits[i]`, `weighted += bits[i] * (start + i + 1)`, both modulo 2^64.
+public func accumulateChecksums(
+  _ values: UnsafeBufferPointer<Float>, start: Int, plain: inout UInt64, weighted: inout UInt64
+) {
+  var p = plain
+  var w = weighted
+  var index = UInt64(start)
+  for value in values {
+    index &+= 1
+    let b = UInt64(value.bitPattern)
+    p &+= b
+    w &+= b &* index
+  }
+  plain = p
+  weighted = w
+}

@@ -82,6 +82,24 @@ final class BadInputTests: XCTestCase {
     }
   }
 
+  /// Values in nonsensical ranges are rejected by field name.
+  func testOutOfRangeConfigValuesAreNamed() throws {
+    let (config, tensors) = try baseline()
+    for (field, value, expected) in [
+      ("rms_norm_eps", -1e-5, "rms_norm_eps"), ("rms_norm_eps", 0.0, "rms_norm_eps"),
+      ("rope_theta", -10000.0, "rope_theta"), ("num_hidden_layers", 0, "num_hidden_layers"),
+      ("max_position_embeddings", -1, "max_position_embeddings"),
+    ] as [(String, Any, String)] {
+      var bad = config
+      bad.removeValue(forKey: "rope_parameters")
+      bad[field] = value
+      let url = try folder(config: bad, tensors: tensors)
+      XCTAssertThrowsError(try LlamaModel(directory: url), "\(field) = \(value)") { error in
+        XCTAssertTrue("\(error)".contains(expected), "\(field) = \(value): \(error)")
+      }
+    }
+  }
+
   func testMissingTensorIsNamed() throws {
     let (config, tensors) = try baseline()
     let url = try folder(config: config, tensors: tensors.filter { $0.name != "model.norm.weight" })

@@ -24,6 +24,20 @@ final class TreeValidationTests: XCTestCase {
     XCTAssertEqual(error([]), .noPaths)
   }
 
+  /// 1023 paths (10 x 10 x 10 + 10 x 10 + 10 ... cut to the cap) pass; one more is refused by
+  /// count, before any path is inspected.
+  func testCapsTheNumberOfPaths() throws {
+    var paths: [[Int]] = []
+    for a in 0..<10 { paths.append([a]) }
+    for a in 0..<10 { for b in 0..<10 { paths.append([a, b]) } }
+    for a in 0..<10 { for b in 0..<10 { for c in 0..<10 { paths.append([a, b, c]) } } }
+    let capped = Array(paths.prefix(MedusaChoices.maxPaths))
+    XCTAssertEqual(try MedusaChoices(paths: capped, headCount: 4).paths.count, 1023)
+    let over = Array(paths.prefix(MedusaChoices.maxPaths + 1))
+    XCTAssertEqual(error(over), .tooManyPaths(count: 1024, limit: 1023))
+    XCTAssertTrue("\(TreeError.tooManyPaths(count: 1024, limit: 1023))".contains("1024 paths"))
+  }
+
   func testRejectsEmptyPath() {
     let found = error([[0], []])
     XCTAssertEqual(found, .emptyPath(position: 1))
