@@ -49,13 +49,17 @@ public struct CandidateCase: Codable, Equatable, Sendable {
   public var steps: [CandidateStep]?
   /// Optional logits row per output token (level 6).
   public var logits: [[Float]]?
+  /// Optional, instead of ``logits``: the backend's own largest logits per output token (level
+  /// 6 against a reference with `top_logits`; it must hold every id of the reference's lists).
+  public var topLogits: TopLogits?
 
   /// A candidate case.
   public init(
     id: String, outputIDs: [Int], arOutputIDs: [Int]? = nil, steps: [CandidateStep]? = nil,
-    logits: [[Float]]? = nil
+    logits: [[Float]]? = nil, topLogits: TopLogits? = nil
   ) {
     self.id = id
+    self.topLogits = topLogits
     self.outputIDs = outputIDs
     self.arOutputIDs = arOutputIDs
     self.steps = steps
@@ -66,6 +70,7 @@ public struct CandidateCase: Codable, Equatable, Sendable {
     case id, steps, logits
     case outputIDs = "output_ids"
     case arOutputIDs = "ar_output_ids"
+    case topLogits = "top_logits"
   }
 }
 

@@ -41,6 +41,8 @@ struct CaseComparison {
   var logitsViolation: Int?
   var logitsMisalignment: Diagnosis?
   var selfInconsistency: Int?
+  /// The first failure of a top-K logits comparison, naming its position and token.
+  var topLogitsFinding: Diagnosis?
 
   init(
     reference: ReferenceCase, candidate: CandidateCase, stop: ReferenceStop, nearTie: Double,
@@ -68,7 +70,11 @@ struct CaseComparison {
     if let ar = candidate.arOutputIDs { compareAR(ar) }
     if let steps { compareSteps(steps) }
     compareIDs()
-    if let logits = candidate.logits { compareLogits(logits) }
+    if let logits = candidate.logits {
+      compareLogits(logits)
+    } else if let top = candidate.topLogits {
+      compareOwnTopLogits(top)
+    }
   }
 
   /// Derives missing `candidates` and notes which fields the steps left out.

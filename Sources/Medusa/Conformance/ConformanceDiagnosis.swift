@@ -67,7 +67,13 @@ extension CaseComparison {
   }
 
   private func logitsTolerance(_ position: Int, atNearTie: Bool) -> Diagnosis {
-    Diagnosis(
+    if var finding = topLogitsFinding {
+      finding.explanation =
+        (atNearTie ? "the output diverges at a near-tie, but " : "ids agree, but ")
+        + finding.explanation
+      return finding
+    }
+    return Diagnosis(
       .logitsTolerance,
       atNearTie
         ? "the output diverges at a near-tie, but the candidate's logits at position \(position) (at or before it) are beyond tolerance: not noise within the tolerance claimed; numerics (dtype, accumulation order, fused kernels) or a small real error"

@@ -30,14 +30,20 @@ public struct ConformanceEmitter {
   }
 
   /// The reference for `prompts` × `verifications` × `trees` under `stop` (in that nesting
-  /// order); `includeLogits` adds the full logits row of every emitted position. Greedy cases
+  /// order); `includeLogits` adds the full logits row of every emitted position, `topLogits`
+  /// (K in ``TopLogits/allowedK``) the K largest logits of each of those rows. Greedy cases
   /// are named `p<prompt>/<tree>`, typical ones `p<prompt>/<tree>/typical-<temperature>`;
   /// sampling modes are refused (not deterministic across backends).
   public func emit(
     trees: [(name: String, choices: MedusaChoices)], prompts: [[Int]], stop: StopRule,
-    includeLogits: Bool, verifications: [Verification] = [.greedy],
+    includeLogits: Bool, topLogits: Int? = nil, verifications: [Verification] = [.greedy],
     nearTieRelative: Double = ConformanceCheck.Options.defaultNearTie
   ) throws(ConformanceError) -> ConformanceReference {
+    if let k = topLogits, !TopLogits.allowedK.contains(k) {
+      throw .emit(
+        "top logits: K = \(k) is not in \(TopLogits.allowedK.lowerBound)...\(TopLogits.allowedK.upperBound)"
+      )
+    }
     var cases: [ReferenceCase] = []
     for (promptIndex, prompt) in prompts.enumerated() {
       let capacity = prompt.count + stop.maxNewTokens + 1
@@ -71,7 +77,8 @@ public struct ConformanceEmitter {
               top2IDs: margins.map(\.top2), top1Logits: margins.map(\.top1Logit),
               margins: margins.map(\.margin), steps: run.steps,
               logits: includeLogits ? rows : nil,
-              verification: described.isGreedy ? nil : described))
+              verification: described.isGreedy ? nil : described,
+              topLogits: topLogits.map { TopLogits(rows: rows, k: $0) }))
         }
       }
     }

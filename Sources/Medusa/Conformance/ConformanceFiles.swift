@@ -1,4 +1,5 @@
 import Foundation
+import MedusaFormats
 
 /// Why a conformance file could not be read, written or produced.
 public enum ConformanceError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -63,14 +64,15 @@ public enum ConformanceFiles {
     }
   }
 
-  /// Writes a reference or candidate to `path` (replacing it).
+  /// Writes a reference or candidate to `path`, replacing it atomically (a temporary file in the
+  /// same folder, flushed, then renamed: ``AtomicFile``).
   public static func write<Value: Encodable>(_ value: Value, path: String) throws(ConformanceError)
   {
     let data = try encode(value)
     do {
-      try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+      try AtomicFile.replace([Array(data)], to: URL(fileURLWithPath: path))
     } catch {
-      throw .io(path: path, reason: error.localizedDescription)
+      throw .io(path: path, reason: error.description)
     }
   }
 

@@ -7,7 +7,8 @@ extension CaseComparison {
   mutating func compareLogits(_ rows: [[Float]]) {
     let ids = candidate.outputIDs
     let limit = min(rows.count, ids.count, idsLimit ?? Int.max)
-    for position in 0..<limit where Self.argmax(rows[position]) != ids[position] {
+    for position in 0..<limit
+    where isArgmaxChoice(position) && Self.argmax(rows[position]) != ids[position] {
       selfInconsistency = position
       notes.append(
         "the candidate's own logits at position \(position) have argmax \(Self.argmax(rows[position])) but it emitted \(ids[position])"
@@ -15,7 +16,11 @@ extension CaseComparison {
       break
     }
     guard let expected = reference.logits else {
-      compared.append("logits: not in the reference (emit with --logits)")
+      if let top = reference.topLogits {
+        compareTopLogits(.rows(rows), expected: top)
+        return
+      }
+      compared.append("logits: not in the reference (emit with --logits or --top-logits K)")
       if selfInconsistency != nil { logitsMisalignment = misalignmentFromIDs(rows, limit: limit) }
       return
     }
@@ -54,12 +59,30 @@ extension CaseComparison {
 
   /// A shift that aligns most rows with the reference's, when the unshifted rows do not.
   private func misalignment(_ rows: [[Float]], _ expected: [[Float]], end: Int) -> Diagnosis? {
+    misalignment(end: end, referenceCount: expected.count) { position, other, shift in
+      guard shift != 0 else { return violation(rows[position], expected[other]) == nil }
+      let row = rows[position]
+      let want = expected[other]
+      guard row.count == want.count, row.count > 2 else { return false }
+      let pairs = (1..<(row.count - 1)).map { (row[$0], want[$0 + shift]) }
+      return pairs.allSatisfy {
+        abs($0 - $1) <= options.logitsAbsolute + options.logitsRelative * abs($1)
+      }
+    }
+  }
+
+  /// A shift that aligns most of the first `end` positions with the reference's when the
+  /// unshifted ones do not: `agrees(p, q, 0)` says the candidate's position `p` matches the
+  /// reference's position `q` (probed at `q = p ± 1`), `agrees(p, p, s)` that its entry `i`
+  /// holds token `i + s`'s logit (probed at `s = ±1`).
+  func misalignment(
+    end: Int, referenceCount: Int, agrees: (_ position: Int, _ other: Int, _ idShift: Int) -> Bool
+  ) -> Diagnosis? {
     guard end >= 3 else { return nil }
     func matches(_ shift: Int) -> Int {
       (0..<end).filter { position in
         let other = position + shift
-        return other >= 0 && other < expected.count
-          && violation(rows[position], expected[other]) == nil
+        return other >= 0 && other < referenceCount && agrees(position, other, 0)
       }.count
     }
     let aligned = matches(0)
@@ -70,15 +93,7 @@ extension CaseComparison {
         field: "logits")
     }
     for shift in [1, -1] {
-      let shifted = (0..<end).filter { position in
-        let row = rows[position]
-        let want = expected[position]
-        guard row.count == want.count, row.count > 2 else { return false }
-        let pairs = (1..<(row.count - 1)).map { (row[$0], want[$0 + shift]) }
-        return pairs.allSatisfy {
-          abs($0 - $1) <= options.logitsAbsolute + options.logitsRelative * abs($1)
-        }
-      }.count
+      let shifted = (0..<end).filter { agrees($0, $0, shift) }.count
       if shifted >= max(2, (end - 1) * 9 / 10), aligned < end / 2 {
         return Diagnosis(
           .logitsMisaligned,
@@ -106,6 +121,12 @@ extension CaseComparison {
       }
     }
     return nil
+  }
+
+  /// Whether the token at output `position` was the argmax of its row: always under greedy
+  /// verification; under typical acceptance only a step's root (the others passed a threshold).
+  func isArgmaxChoice(_ position: Int) -> Bool {
+    isGreedy || stepAndOffset(of: position).1 == 0
   }
 
   /// Index of the largest value, ties to the lowest index.

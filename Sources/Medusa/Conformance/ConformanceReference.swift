@@ -159,6 +159,8 @@ public struct ReferenceCase: Codable, Equatable, Sendable {
   public var steps: [ReferenceStep]
   /// Optional: the full logits row every output token was chosen from.
   public var logits: [[Float]]?
+  /// Optional (`emit --top-logits K`): the K largest logits of those rows, ids and values.
+  public var topLogits: TopLogits?
   /// How the case verified candidates; absent (nil) means greedy.
   public var verification: ReferenceVerification?
 
@@ -166,9 +168,11 @@ public struct ReferenceCase: Codable, Equatable, Sendable {
   public init(
     id: String, tree: String, promptIDs: [Int], arOutputIDs: [Int], medusaOutputIDs: [Int],
     top1IDs: [Int], top2IDs: [Int], top1Logits: [Float], margins: [Float],
-    steps: [ReferenceStep], logits: [[Float]]?, verification: ReferenceVerification? = nil
+    steps: [ReferenceStep], logits: [[Float]]?, verification: ReferenceVerification? = nil,
+    topLogits: TopLogits? = nil
   ) {
     self.id = id
+    self.topLogits = topLogits
     self.verification = verification
     self.tree = tree
     self.promptIDs = promptIDs
@@ -190,5 +194,6 @@ public struct ReferenceCase: Codable, Equatable, Sendable {
     case top1IDs = "top1_ids"
     case top2IDs = "top2_ids"
     case top1Logits = "top1_logits"
+    case topLogits = "top_logits"
   }
 }

@@ -1,9 +1,7 @@
-import Llama
-import MedusaKernels
-
-/// Runs a ``MedusaDecoder`` step by step exactly as ``MedusaDecoder/generate`` does, handing
-/// every step's outcome (with every tree node's logits) to an observer. The conformance
-/// emitter and ``MedusaSelfCheck`` need what `generate` does not keep.
+/// Runs a ``MedusaDecoder``'s one decode loop
+/// (``MedusaDecoder/decode(stop:recordLogits:observe:)``) with every logit recorded, handing each step to an observer with what the conformance
+/// emitter and ``MedusaSelfCheck`` need beyond `generate`'s result: every tree node's logits
+/// and the heads' proposals with their near-tie gaps.
 enum StepDriver {
   /// One observed step.
   struct Observation {
@@ -27,34 +25,16 @@ enum StepDriver {
     decoder: MedusaDecoder, prompt: [Int], stop: StopRule, verification: Verification,
     observe: (Observation) throws(MedusaError) -> Void
   ) throws(MedusaError) -> [Int] {
-    // `generate` with no new tokens prefills and computes the first head logits.
-    _ = try decoder.generate(
-      prompt: prompt, stop: StopRule(maxNewTokens: 0, stopTokens: []), verification: verification)
-    var output: [Int] = []
-    guard stop.maxNewTokens > 0 else { return output }
-    var baseLogits = Array(decoder.state.logits(0))
-    var index = 0
-    while true {
-      let committed = decoder.state.cache.length
-      let headGaps = decoder.headLogits.map {
-        NearTie.relativeGaps(
-          UnsafeBufferPointer(start: $0.base, count: $0.count), ranks: MedusaChoices.topK + 1)
+    try decoder.prefill(
+      prompt: prompt, maxNewTokens: stop.maxNewTokens, verification: verification)
+    return try decoder.decode(stop: stop, recordLogits: true) { step throws(MedusaError) in
+      let headGaps = step.outcome.headLogits.map {
+        $0.withUnsafeBufferPointer { NearTie.relativeGaps($0, ranks: MedusaChoices.topK + 1) }
       }
-      let headTopK = decoder.headLogits.map {
-        Kernels.topK($0.base, count: $0.count, k: MedusaChoices.topK)
-      }
-      let outcome = try decoder.step(
-        baseLogits: baseLogits, verification: verification, recordLogits: true)
-      let before = output.count
-      let done = stop.append(outcome.record.tokens, to: &output)
       try observe(
         Observation(
-          index: index, committed: committed, outcome: outcome,
-          appended: Array(output[before...]), headGaps: headGaps, headTopK: headTopK))
-      if done { break }
-      baseLogits = outcome.nextBaseLogits
-      index += 1
+          index: step.index, committed: step.committed, outcome: step.outcome,
+          appended: step.appended, headGaps: headGaps, headTopK: step.outcome.headTopK))
     }
-    return output
   }
 }
