@@ -12,7 +12,15 @@ public final class AutoregressiveDecoder {
   /// Its KV cache and work buffers.
   public let state: InferenceState
 
-  /// A decoder over `model` with a cache of `capacity` positions.
+  /// The KV-cache positions a generation needs: the prompt and every output token but the
+  /// last (which is never run through the model). The one place this sum is written; pass it
+  /// as `capacity`.
+  public static func capacity(promptLength: Int, maxNewTokens: Int) -> Int {
+    promptLength + max(maxNewTokens - 1, 0)
+  }
+
+  /// A decoder over `model` with a cache of `capacity` positions
+  /// (``capacity(promptLength:maxNewTokens:)``).
   public init(model: LlamaModel, capacity: Int, parallelism: Parallelism = .machine)
     throws(LlamaError)
   {
@@ -36,7 +44,7 @@ public final class AutoregressiveDecoder {
     }
     var random = SplitMix64(seed: seed)
     var result = GenerationResult()
-    let needed = prompt.count + max(stop.maxNewTokens - 1, 0)
+    let needed = Self.capacity(promptLength: prompt.count, maxNewTokens: stop.maxNewTokens)
     guard needed <= state.cache.capacity else {
       throw .cacheOverflow(needed: needed, capacity: state.cache.capacity)
     }
@@ -63,26 +71,5 @@ public final class AutoregressiveDecoder {
     }
     result.decodeSeconds = Clock.now() - decodeStart
     return result
-  }
-}
-
-/// The prompt's forward passes: causal, in chunks of at most the batch limit (batch
-/// invariance makes the chunking invisible), leaving the last token's logits in the state.
-enum Prefill {
-  static func run(model: LlamaModel, state: InferenceState, prompt: [Int]) throws(LlamaError) {
-    guard !prompt.isEmpty else { throw .invalidForward(reason: "empty prompt") }
-    guard prompt.count <= state.cache.capacity else {
-      throw .cacheOverflow(needed: prompt.count, capacity: state.cache.capacity)
-    }
-    var start = 0
-    while start < prompt.count {
-      let end = min(start + state.maxBatch, prompt.count)
-      let chunk = Array(prompt[start..<end])
-      try model.forward(
-        tokens: chunk, positions: Array(start..<end), plan: .causal(chunk.count),
-        logitsFor: end == prompt.count ? [chunk.count - 1] : [], state: state)
-      try state.cache.commit(chunk.count)
-      start = end
-    }
   }
 }

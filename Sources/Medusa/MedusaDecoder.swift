@@ -15,7 +15,9 @@ public final class MedusaDecoder {
   public let model: LlamaModel
   /// The Medusa heads.
   public let heads: MedusaHeads
-  /// The sparse tree (`medusa_choices`) and its buffers.
+  /// The sparse tree (`medusa_choices`).
+  public let choices: MedusaChoices
+  /// The tree's buffers.
   public let tree: TreeBuffers
   /// The backbone's KV cache and work buffers.
   public let state: InferenceState
@@ -26,11 +28,18 @@ public final class MedusaDecoder {
   let headLogits: [HeadLogitsRow]
   let headWork: FloatBuffer
   let plan: AttentionPlan
-  /// The sampling modes' generator, reseeded by every ``generate(prompt:stop:verification:recordLogits:recordSteps:onTokens:)``.
+  /// How this generation verifies candidates, set by
+  /// ``prefill(prompt:maxNewTokens:verification:)``.
+  var verification = Verification.greedy
+  /// The base model's logits at the last accepted node (after the prefill: the prompt's last
+  /// token), from which the next step takes its root.
+  var baseLogits: [Float] = []
+  /// The sampling modes' generator, reseeded by every
+  /// ``prefill(prompt:maxNewTokens:verification:)``.
   var random = SplitMix64(seed: 0)
-  /// Lossless sampling's decisions: ``SplitMix64`` seeded by `generate`, or ``decisionsOverride``.
+  /// Lossless sampling's decisions: ``SplitMix64`` seeded by `prefill`, or ``decisionsOverride``.
   var decisions: any SamplingDecisions = SplitMix64(seed: 0)
-  /// Test hook: decisions `generate` uses instead of a seeded generator in lossless sampling
+  /// Test hook: decisions `prefill` installs instead of a seeded generator in lossless sampling
   /// (the exact-enumeration test walks every branch with it).
   var decisionsOverride: (any SamplingDecisions)?
   /// Test hook: the residual rule of lossless sampling; only the default is lossless.
@@ -39,13 +48,14 @@ public final class MedusaDecoder {
   /// that node's distribution (this step's base logits) before the root draw.
   var residualExclusions: [Int] = []
   /// Lossless sampling: how many drafts a step may still accept (the remaining token budget
-  /// minus the root), set by `generate` before each step.
+  /// minus the root), set by the decode loop before each step.
   var acceptBudget = Int.max
   /// Every node's children in node order, for the lossless walk.
   let children: [[Int]]
 
   /// A decoder over `model` and `heads` with the tree `choices` and a cache of `capacity`
-  /// positions (the prompt, the output and one tree must fit).
+  /// positions (``capacity(promptLength:maxNewTokens:choices:)``: the prompt, the output and
+  /// one tree must fit).
   public init(
     model: LlamaModel, heads: MedusaHeads, choices: MedusaChoices, capacity: Int,
     parallelism: Parallelism = .machine
@@ -55,13 +65,14 @@ public final class MedusaDecoder {
     }
     self.model = model
     self.heads = heads
+    self.choices = choices
     tree = TreeBuffers(choices: choices)
-    do {
+    do throws(LlamaError) {
       state = try model.makeState(
         capacity: capacity, maxBatch: max(64, tree.nodeCount), parallelism: parallelism)
       plan = try AttentionPlan.tree(parents: tree.parents)
     } catch {
-      throw .backbone(error.description)
+      throw .backbone(error)
     }
     let vocabulary = heads.vocabularySize
     let buffer = FloatBuffer(tree.maxDepth * vocabulary)
@@ -73,84 +84,140 @@ public final class MedusaDecoder {
     headWork = FloatBuffer(heads.workCount(heads: tree.maxDepth))
   }
 
-  /// Generates after `prompt` until `stop` says so. `recordLogits` keeps, for every output
-  /// token, the logits it was verified against (the base model's at that position);
-  /// `recordSteps` keeps a ``MedusaStepRecord`` per step; `onTokens` sees each step's tokens
-  /// within the stop rule as soon as they are accepted.
+  /// The KV-cache positions a generation needs: the prompt, `maxNewTokens` output tokens and
+  /// one whole tree of uncommitted nodes (`len(medusa_choices) + 1`) past them. The one
+  /// place this sum is written; pass it as `capacity`.
+  public static func capacity(promptLength: Int, maxNewTokens: Int, choices: MedusaChoices)
+    -> Int
+  {
+    promptLength + maxNewTokens + choices.paths.count + 1
+  }
+
+  /// Generates after `prompt` until `stop` says so:
+  /// ``prefill(prompt:maxNewTokens:verification:)``, then the decode loop
+  /// (``decode(stop:recordLogits:observe:)``). `recordLogits` keeps, for every output token,
+  /// the logits it was verified against (the base model's at that position); `recordSteps`
+  /// keeps a ``MedusaStepRecord`` per step (its tokens after the stop rule); `onTokens` sees
+  /// each step's tokens within the stop rule as soon as they are accepted.
   public func generate(
     prompt: [Int], stop: StopRule, verification: Verification = .greedy,
     recordLogits: Bool = false, recordSteps: Bool = false, onTokens: ([Int]) -> Void = { _ in }
   ) throws(MedusaError) -> GenerationResult {
     var result = GenerationResult()
+    let start = Clock.now()
+    try prefill(prompt: prompt, maxNewTokens: stop.maxNewTokens, verification: verification)
+    result.prefillSeconds = Clock.now() - start
+    let decodeStart = Clock.now()
+    result.outputIDs = try decode(stop: stop, recordLogits: recordLogits) { step in
+      result.steps += 1
+      if recordLogits { result.outputLogits += step.outcome.logits.prefix(step.appended.count) }
+      if recordSteps {
+        var record = step.outcome.record
+        record.tokens = step.appended
+        result.medusaSteps.append(record)
+      }
+      onTokens(step.appended)
+    }
+    result.decodeSeconds = Clock.now() - decodeStart
+    return result
+  }
+
+  /// Starts a generation (paper §2.1, before the first step): resets the sampling state for
+  /// `verification` (generators seeded with its seed, no residual), checks that the cache
+  /// holds ``capacity(promptLength:maxNewTokens:choices:)``, runs the prompt (``Prefill``)
+  /// and computes the first root logits and head logits at its last token.
+  public func prefill(prompt: [Int], maxNewTokens: Int, verification: Verification = .greedy)
+    throws(MedusaError)
+  {
     random = SplitMix64(seed: verification.seed ?? 0)
     if case .lossless(let processor, _) = verification {
       do { try processor.validate() } catch { throw .invalidOption(error.description) }
     }
     decisions = decisionsOverride ?? SplitMix64(seed: verification.seed ?? 0)
     residualExclusions = []
-    defer { acceptBudget = .max }
-    let needed = prompt.count + stop.maxNewTokens + tree.nodeCount
+    self.verification = verification
+    let needed = Self.capacity(
+      promptLength: prompt.count, maxNewTokens: maxNewTokens, choices: choices)
     guard needed <= state.cache.capacity else {
-      throw .backbone(
-        LlamaError.cacheOverflow(needed: needed, capacity: state.cache.capacity).description)
+      throw .backbone(.cacheOverflow(needed: needed, capacity: state.cache.capacity))
     }
-    let start = Clock.now()
-    do {
+    do throws(LlamaError) {
       try state.cache.truncate(to: 0)
       try Prefill.run(model: model, state: state, prompt: prompt)
     } catch {
-      throw .backbone(error.description)
+      throw .backbone(error)
     }
-    var baseLogits = Array(state.logits(0))
+    baseLogits = Array(state.logits(0))
     computeHeadLogits(hidden: state.hiddenState(state.tokenCount - 1))
-    result.prefillSeconds = Clock.now() - start
-    let decodeStart = Clock.now()
-    while result.outputIDs.count < stop.maxNewTokens {
-      acceptBudget = stop.maxNewTokens - result.outputIDs.count - 1
-      let step = try self.step(
-        baseLogits: baseLogits, verification: verification, recordLogits: recordLogits)
-      if recordLogits { result.outputLogits += step.logits }
-      result.steps += 1
-      let before = result.outputIDs.count
-      let done = stop.append(step.record.tokens, to: &result.outputIDs)
-      let appended = Array(result.outputIDs[before...])
-      if recordSteps {
-        var record = step.record
-        record.tokens = appended
-        result.medusaSteps.append(record)
-      }
-      onTokens(appended)
+  }
+
+  /// The decode loop, the only one: `generate`, the conformance `StepDriver` and the tests run
+  /// it. After ``prefill(prompt:maxNewTokens:verification:)`` it steps until `stop`
+  /// ends generation (at `maxNewTokens` tokens or a stop token, even inside an accepted
+  /// chunk), telling lossless sampling how many drafts the token budget still allows, and
+  /// hands each step to `observe` after its KV compaction, before the next step. Returns the
+  /// output ids.
+  func decode(
+    stop: StopRule, recordLogits: Bool, observe: (StepObservation) throws(MedusaError) -> Void
+  ) throws(MedusaError) -> [Int] {
+    defer { acceptBudget = .max }
+    var output: [Int] = []
+    var index = 0
+    while output.count < stop.maxNewTokens {
+      acceptBudget = stop.maxNewTokens - output.count - 1
+      let committed = state.cache.length
+      let outcome = try step(recordLogits: recordLogits)
+      let before = output.count
+      let done = stop.append(outcome.record.tokens, to: &output)
+      try observe(
+        StepObservation(
+          index: index, committed: committed, outcome: outcome,
+          appended: Array(output[before...])))
       if done { break }
-      baseLogits = step.nextBaseLogits
+      index += 1
     }
-    if recordLogits {
-      result.outputLogits = Array(result.outputLogits.prefix(result.outputIDs.count))
-    }
-    result.decodeSeconds = Clock.now() - decodeStart
-    return result
+    return output
   }
 
-  /// What one step produced.
-  struct StepOutcome {
-    /// The step as the trace records it.
-    var record: MedusaStepRecord
-    /// For each accepted token, the logits it was verified against.
-    var logits: [[Float]]
-    /// The logits of every tree node, in node order (when logits are recorded).
-    var treeLogits: [[Float]]
-    /// The base logits at the last accepted node: the next step's root.
-    var nextBaseLogits: [Float]
+  /// One Medusa step (§2.1), with the verification given to
+  /// ``prefill(prompt:maxNewTokens:verification:)``:
+  /// 1. the root, from the base logits (``chooseRoot()``), and every head's top-k;
+  /// 2. the candidates, arranged as the tree (§2.1.2, ``propose(root:headTopK:)``);
+  /// 3. one forward of the whole tree with tree attention (``forwardTree(_:committed:)``);
+  /// 4. posterior evaluation picks the accepted path (§2.3, ``verify(candidates:rootDraw:)``);
+  /// 5. KV compaction keeps that path's rows (``accept(path:committed:)``), and the next
+  ///    step's base and head logits are taken at its last node.
+  /// `recordLogits` keeps the logits the step read (``StepOutcome``).
+  func step(recordLogits: Bool) throws(MedusaError) -> StepOutcome {
+    let root = chooseRoot()
+    let headTopK = headLogits.map {
+      Kernels.topK($0.base, count: heads.vocabularySize, k: MedusaChoices.topK)
+    }
+    let candidates = try propose(root: root.token, headTopK: headTopK)
+    let committed = state.cache.length
+    try forwardTree(candidates.treeCandidates, committed: committed)
+    let (verdict, trace) = try verify(candidates: candidates, rootDraw: root.draw)
+    let path = Array(tree.retrieveIndices[verdict.bestCandidate][0...verdict.acceptLength])
+    try accept(path: path, committed: committed)
+    guard let last = path.last else { throw .tree("empty accepted path") }
+    let outcome = StepOutcome(
+      record: MedusaStepRecord(
+        treeCandidates: candidates.treeCandidates, candidates: candidates.candidates,
+        bestCandidate: verdict.bestCandidate, acceptLength: verdict.acceptLength,
+        tokens: Array(candidates.candidates[verdict.bestCandidate][0...verdict.acceptLength]),
+        sampling: trace),
+      logits: recordLogits ? [baseLogits] + path.dropLast().map { Array(state.logits($0)) } : [],
+      treeLogits: recordLogits ? (0..<tree.nodeCount).map { Array(state.logits($0)) } : [],
+      headLogits: recordLogits ? headLogits.map { Array($0.buffer) } : [], headTopK: headTopK)
+    baseLogits = Array(state.logits(last))
+    computeHeadLogits(hidden: state.hiddenState(last))
+    return outcome
   }
 
-  /// One Medusa step (§2.1): candidates from the root (the base argmax; in the sampling modes
-  /// a draw, in lossless sampling from the residual the previous step ended with) and the
-  /// heads' top-k, one tree forward, posterior evaluation, KV rows of the accepted path kept,
-  /// the next step's base and head logits taken at the last accepted node.
-  func step(baseLogits: [Float], verification: Verification, recordLogits: Bool) throws(MedusaError)
-    -> StepOutcome
-  {
-    let baseToken: Int
-    var rootDraw: ResidualDraw? = nil
+  /// The root of the tree (§2.1.2, `generate_candidates`): the argmax of the base logits
+  /// (greedy and typical acceptance, ``Greedy``), a draw in the original's sampling modes, or
+  /// in lossless sampling a draw from the residual the previous step ended with.
+  private func chooseRoot() -> (token: Int, draw: ResidualDraw?) {
     switch verification {
     case .lossless(let processor, _):
       let draw = baseLogits.withUnsafeBufferPointer {
@@ -158,54 +225,51 @@ public final class MedusaDecoder {
           logits: $0, excluding: residualExclusions, processor: processor,
           decisions: &decisions)
       }
-      rootDraw = draw
-      baseToken = draw.token
+      return (draw.token, draw)
     case .greedy, .typical:
-      baseToken = baseLogits.withUnsafeBufferPointer { Greedy.argmax($0) }
+      return (Greedy.argmax(baseLogits), nil)
     case .typicalSampling(let acceptance, _):
-      baseToken = Sampling.typicalToken(logits: baseLogits, acceptance: acceptance, using: &random)
+      return (
+        Sampling.typicalToken(logits: baseLogits, acceptance: acceptance, using: &random), nil
+      )
     case .nucleus(let temperature, let topP, _):
-      baseToken = Sampling.nucleusToken(
+      let token = Sampling.nucleusToken(
         logits: baseLogits, temperature: temperature, topP: topP, using: &random)
+      return (token, nil)
     }
-    let headTopK = headLogits.map {
-      Kernels.topK($0.base, count: heads.vocabularySize, k: MedusaChoices.topK)
-    }
-    let candidates: Candidates
-    do {
-      candidates = try Candidates(baseToken: baseToken, headTopK: headTopK, buffers: tree)
+  }
+
+  /// The candidates (§2.1.2, `generate_candidates`): the root and every head's top-k,
+  /// arranged as the tree's nodes and its candidate paths.
+  private func propose(root: Int, headTopK: [[Int]]) throws(MedusaError) -> Candidates {
+    do throws(CandidatesError) {
+      return try Candidates(baseToken: root, headTopK: headTopK, buffers: tree)
     } catch {
-      throw .tree(error.description)
+      throw .candidates(error)
     }
-    let committed = state.cache.length
-    do {
+  }
+
+  /// Tree attention (§2.1.2, `tree_decoding`): one forward of every node at position
+  /// `committed + depth`, each seeing its ancestors, logits for every node; the new K/V rows
+  /// stay uncommitted at `committed + node`.
+  private func forwardTree(_ treeCandidates: [Int], committed: Int) throws(MedusaError) {
+    do throws(LlamaError) {
       try model.forward(
-        tokens: candidates.treeCandidates, positions: tree.depth.map { committed + $0 },
-        plan: plan, logitsFor: Array(0..<tree.nodeCount), state: state)
+        tokens: treeCandidates, positions: tree.depth.map { committed + $0 }, plan: plan,
+        logitsFor: Array(0..<tree.nodeCount), state: state)
     } catch {
-      throw .backbone(error.description)
+      throw .backbone(error)
     }
-    let (verdict, trace) = try verify(
-      candidates: candidates, verification: verification, rootDraw: rootDraw)
-    let path = Array(tree.retrieveIndices[verdict.bestCandidate][0...verdict.acceptLength])
-    let tokens = Array(candidates.candidates[verdict.bestCandidate][0...verdict.acceptLength])
-    do {
+  }
+
+  /// KV compaction (§2.1, `update_inference_inputs`): the rows of the accepted `path`'s nodes
+  /// move down to `committed …` and are committed, without being recomputed.
+  private func accept(path: [Int], committed: Int) throws(MedusaError) {
+    do throws(LlamaError) {
       try state.cache.keepRows(path.map { committed + $0 })
     } catch {
-      throw .backbone(error.description)
+      throw .backbone(error)
     }
-    guard let last = path.last else { throw .tree("empty accepted path") }
-    let record = MedusaStepRecord(
-      treeCandidates: candidates.treeCandidates, candidates: candidates.candidates,
-      bestCandidate: verdict.bestCandidate, acceptLength: verdict.acceptLength, tokens: tokens,
-      sampling: trace)
-    let outcome = StepOutcome(
-      record: record,
-      logits: recordLogits ? [baseLogits] + path.dropLast().map { Array(state.logits($0)) } : [],
-      treeLogits: recordLogits ? (0..<tree.nodeCount).map { Array(state.logits($0)) } : [],
-      nextBaseLogits: Array(state.logits(last)))
-    computeHeadLogits(hidden: state.hiddenState(last))
-    return outcome
   }
 
   /// Posterior evaluation (§2.3) on the logits of the tree forward still in the state.
@@ -213,10 +277,10 @@ public final class MedusaDecoder {
   /// the full per-path logits as it does; lossless sampling walks the tree from the root
   /// (``LosslessTreeSampling``), reading the logits of the nodes it visits, and returns its
   /// random decisions for the trace.
-  private func verify(candidates: Candidates, verification: Verification, rootDraw: ResidualDraw?)
+  private func verify(candidates: Candidates, rootDraw: ResidualDraw?)
     throws(MedusaError) -> (Verdict, LosslessStepTrace?)
   {
-    do {
+    do throws(PosteriorError) {
       switch verification {
       case .greedy:
         let nodeArgmax = (0..<tree.nodeCount).map { Greedy.argmax(state.logits($0)) }
@@ -248,7 +312,7 @@ public final class MedusaDecoder {
         return (LosslessTreeSampling.verdict(lastNode: walk.lastNode, tree: tree), trace)
       }
     } catch {
-      throw .tree(error.description)
+      throw .posterior(error)
     }
   }
 
@@ -275,4 +339,7 @@ struct HeadLogitsRow {
   let base: UnsafeMutablePointer<Float>
   /// `vocabularySize`.
   let count: Int
+
+  /// The row as a buffer.
+  var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: base, count: count) }
 }

@@ -1,5 +1,10 @@
-/// Errors of the Medusa layer: heads that do not fit the backbone, bad decoding options.
-/// Errors of the layers below arrive wrapped, with their own message.
+import Llama
+
+/// Errors of the Medusa layer: heads that do not fit the backbone, bad decoding options, and
+/// the typed causes of a failed decoding step (paper §2.1): the backbone's forward or cache
+/// (``LlamaError``), the candidates (``CandidatesError``) and the posterior
+/// (``PosteriorError``), each carried as the value, so callers can match on it, and
+/// described by its own one-line message.
 public enum MedusaError: Error, CustomStringConvertible, Equatable {
   /// No heads file in a folder.
   case noHeads(directory: String)
@@ -9,9 +14,13 @@ public enum MedusaError: Error, CustomStringConvertible, Equatable {
   case headsMismatch(origin: String, reason: String)
   /// A decoding option out of range (named in `reason`).
   case invalidOption(String)
-  /// An error of the backbone or its files.
-  case backbone(String)
-  /// A tree that failed validation.
+  /// The backbone failed: its forward pass, its KV cache or its state.
+  case backbone(LlamaError)
+  /// The candidates of a step could not be built from the heads' top-k (§2.1.2).
+  case candidates(CandidatesError)
+  /// Posterior evaluation rejected its input (§2.3).
+  case posterior(PosteriorError)
+  /// A tree that does not fit the decoder (deeper than the heads ...).
   case tree(String)
 
   /// One line naming what is wrong and where.
@@ -24,7 +33,9 @@ public enum MedusaError: Error, CustomStringConvertible, Equatable {
     case .headsMismatch(let origin, let reason):
       return "\(origin): heads do not fit the model: \(reason)"
     case .invalidOption(let reason): return reason
-    case .backbone(let message): return message
+    case .backbone(let cause): return cause.description
+    case .candidates(let cause): return cause.description
+    case .posterior(let cause): return cause.description
     case .tree(let message): return message
     }
   }

@@ -51,7 +51,7 @@ public enum PosteriorError: Error, Equatable, Sendable, CustomStringConvertible 
 /// per-path logits and candidates in, a ``Verdict`` out.
 ///
 /// Logits arrive as `Float` (the model's output) and every probability, logarithm and
-/// exponential is computed in `Double`. Ties in argmax go to the lowest token id.
+/// exponential is computed in `Double`. Ties in argmax go to the lowest token id (``Greedy``).
 public enum Posterior {
   /// Gathers the per-path logits the original's `tree_decoding` builds with
   /// `tree_logits[0, retrieve_indices]`: entry `[r][j]` is the logit vector of tree node
@@ -115,12 +115,5 @@ public enum Posterior {
       return Verdict(bestCandidate: 0, acceptLength: 0)
     }
     return Verdict(bestCandidate: row, acceptLength: longest)
-  }
-
-  /// Index of the largest logit, ties to the lowest index (`torch.argmax` on CPU).
-  static func argmax(_ logits: [Float]) -> Int {
-    var best = 0
-    for index in logits.indices where logits[index] > logits[best] { best = index }
-    return best
   }
 }

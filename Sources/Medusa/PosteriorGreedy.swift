@@ -13,7 +13,7 @@ extension Posterior {
     throws(PosteriorError) -> Verdict
   {
     try checkShapes(pathLogits, candidates)
-    return greedy(pathArgmax: pathLogits.map { $0.map(argmax) }, candidates: candidates)
+    return greedy(pathArgmax: pathLogits.map { $0.map(Greedy.argmax) }, candidates: candidates)
   }
 
   /// ``greedy(pathLogits:candidates:)`` on the argmax of each path column, which a decoder

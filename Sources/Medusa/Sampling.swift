@@ -14,7 +14,7 @@ public enum Sampling {
   public static func typicalWeights(logits: [Float], acceptance: TypicalAcceptance) -> [Double] {
     let p = acceptance.probabilities(logits)
     let threshold = acceptance.threshold(p)
-    let top = Posterior.argmax(logits)
+    let top = Greedy.argmax(logits)
     let weights = unnormalized(logits, temperature: acceptance.temperature)
     return weights.indices.map { $0 == top || p[$0] >= threshold ? weights[$0] : 0 }
   }

@@ -70,11 +70,15 @@ enum BenchMedusa {
     let stop = StopRule(maxNewTokens: newTokens, stopTokens: [])
     let longest = prompts.map(\.count).max() ?? 1
     let ar = try AutoregressiveDecoder(
-      model: bundle.model, capacity: longest + newTokens, parallelism: bundle.parallelism)
+      model: bundle.model,
+      capacity: AutoregressiveDecoder.capacity(promptLength: longest, maxNewTokens: newTokens),
+      parallelism: bundle.parallelism)
     let decoders = try trees.map { _, choices in
       try MedusaDecoder(
         model: bundle.model, heads: heads, choices: choices,
-        capacity: longest + newTokens + choices.paths.count + 1, parallelism: bundle.parallelism)
+        capacity: MedusaDecoder.capacity(
+          promptLength: longest, maxNewTokens: newTokens, choices: choices),
+        parallelism: bundle.parallelism)
     }
     var arRates: [Double] = []
     var rates = [[Double]](repeating: [], count: trees.count)

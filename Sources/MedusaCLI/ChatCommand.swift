@@ -62,14 +62,17 @@ enum ChatCommand {
     switch options.decoder {
     case .autoregressive:
       let decoder = try AutoregressiveDecoder(
-        model: bundle.model, capacity: prompt.count + options.stop.maxNewTokens,
+        model: bundle.model,
+        capacity: AutoregressiveDecoder.capacity(
+          promptLength: prompt.count, maxNewTokens: options.stop.maxNewTokens),
         parallelism: bundle.parallelism)
       return try decoder.generate(prompt: prompt, stop: options.stop) { printer.stream($0) }
         .outputIDs
     case .medusa(let heads, let choices):
       let decoder = try MedusaDecoder(
         model: bundle.model, heads: heads, choices: choices,
-        capacity: prompt.count + options.stop.maxNewTokens + choices.paths.count + 1,
+        capacity: MedusaDecoder.capacity(
+          promptLength: prompt.count, maxNewTokens: options.stop.maxNewTokens, choices: choices),
         parallelism: bundle.parallelism)
       return try decoder.generate(
         prompt: prompt, stop: options.stop, verification: options.verification

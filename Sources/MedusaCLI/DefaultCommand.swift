@@ -52,9 +52,11 @@ enum DefaultCommand {
     let printer = TokenPrinter(
       tokenizer: bundle.tokenizer, idsOnly: prompt.text == nil, context: prompt.ids)
     if let text = prompt.text { Output.write(text) }
-    let capacity = prompt.ids.count + options.stop.maxNewTokens + choices.paths.count + 1
     let medusa = try MedusaDecoder(
-      model: bundle.model, heads: heads, choices: choices, capacity: capacity,
+      model: bundle.model, heads: heads, choices: choices,
+      capacity: MedusaDecoder.capacity(
+        promptLength: prompt.ids.count, maxNewTokens: options.stop.maxNewTokens,
+        choices: choices),
       parallelism: bundle.parallelism)
     let fast = try medusa.generate(
       prompt: prompt.ids, stop: options.stop, verification: options.verification,
@@ -63,7 +65,10 @@ enum DefaultCommand {
     printer.finish()
 
     let autoregressive = try AutoregressiveDecoder(
-      model: bundle.model, capacity: capacity, parallelism: bundle.parallelism)
+      model: bundle.model,
+      capacity: AutoregressiveDecoder.capacity(
+        promptLength: prompt.ids.count, maxNewTokens: options.stop.maxNewTokens),
+      parallelism: bundle.parallelism)
     let slow = try autoregressive.generate(prompt: prompt.ids, stop: options.stop)
 
     let medusaRate = Summary.tokensPerSecond(fast)

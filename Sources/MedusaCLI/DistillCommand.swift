@@ -76,7 +76,9 @@ enum DistillCommand {
     }
     let longest = prompts.map(\.count).max() ?? 1
     let distiller = try Distiller(
-      model: model, capacity: longest + maxNewTokens, temperature: temperature,
+      model: model,
+      capacity: AutoregressiveDecoder.capacity(promptLength: longest, maxNewTokens: maxNewTokens),
+      temperature: temperature,
       seed: UInt64(seed), parallelism: Parallelism(threads: threads))
     let stop = StopRule(
       maxNewTokens: maxNewTokens, stopTokens: ignoreEOS ? [] : Set(model.config.eosTokenIDs))

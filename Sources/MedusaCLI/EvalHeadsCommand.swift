@@ -159,12 +159,17 @@ enum EvalHeadsCommand {
       decoders.append(
         try MedusaDecoder(
           model: model, heads: heads, choices: choices,
-          capacity: longest + maxNewTokens + choices.paths.count + 2, parallelism: parallelism))
+          capacity: MedusaDecoder.capacity(
+            promptLength: longest, maxNewTokens: maxNewTokens, choices: choices),
+          parallelism: parallelism))
     }
     let ar =
       autoregressive
       ? try AutoregressiveDecoder(
-        model: model, capacity: longest + maxNewTokens, parallelism: parallelism) : nil
+        model: model,
+        capacity: AutoregressiveDecoder.capacity(
+          promptLength: longest, maxNewTokens: maxNewTokens),
+        parallelism: parallelism) : nil
     var runs = (ar == nil ? [] : [DecodingRun(name: "ar")]) + trees.map { DecodingRun(name: $0) }
     for sequence in sequences {
       var index = 0

@@ -44,7 +44,9 @@ enum GenerateCommand {
     switch options.decoder {
     case .autoregressive:
       let decoder = try AutoregressiveDecoder(
-        model: bundle.model, capacity: prompt.ids.count + options.stop.maxNewTokens,
+        model: bundle.model,
+        capacity: AutoregressiveDecoder.capacity(
+          promptLength: prompt.ids.count, maxNewTokens: options.stop.maxNewTokens),
         parallelism: bundle.parallelism)
       result = try decoder.generate(
         prompt: prompt.ids, stop: options.stop, sampling: options.sampling, seed: options.seed
@@ -54,7 +56,9 @@ enum GenerateCommand {
     case .medusa(let heads, let choices):
       let decoder = try MedusaDecoder(
         model: bundle.model, heads: heads, choices: choices,
-        capacity: prompt.ids.count + options.stop.maxNewTokens + choices.paths.count + 1,
+        capacity: MedusaDecoder.capacity(
+          promptLength: prompt.ids.count, maxNewTokens: options.stop.maxNewTokens,
+          choices: choices),
         parallelism: bundle.parallelism)
       if verify {
         switch options.verification {

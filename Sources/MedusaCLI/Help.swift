@@ -36,7 +36,8 @@ enum Help {
     ["", "commands:"] + CommandSpec.table(commands.map { ($0.spec.name, $0.spec.summary) }) + [""]
       + CommandSpec.wrap(
         "medusa COMMAND --help (or medusa help COMMAND) shows a command's options. Without "
-          + "--model the embedded default model (Golden/models/default) is used. Full "
+          + "--model: SmolLM2-135M-Instruct with its heads once fetched (bash "
+          + "Golden/tools/fetch_smollm2.sh), else the embedded model (Golden/models/default). Full "
           + "reference: Docs/CLI.md", indent: "")
   }
 

@@ -19,7 +19,9 @@ struct ModelBundle {
   /// `--model`, `--heads`, `--tree` and `--threads`, read by ``load(_:needHeads:)``.
   static let options: [OptionSpec] = [
     .option(
-      "model", "DIR|FILE", "a Hugging Face model folder or GGUF file (default: the embedded model)"),
+      "model", "DIR|FILE",
+      "a Hugging Face model folder or GGUF file (default: SmolLM2 once fetched, else the embedded model)"
+    ),
     .option(
       "heads", "DIR", "Medusa heads (default: MODEL/medusa/, else heads inside the model folder)"),
     .option(

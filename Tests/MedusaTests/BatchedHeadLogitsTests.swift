@@ -61,7 +61,7 @@ final class BatchedHeadLogitsTests: XCTestCase {
     let choices = try MedusaChoices(paths: [[0], [0, 0], [0, 0, 0]], headCount: heads.headCount)
     let decoder = try MedusaDecoder(model: gguf, heads: heads, choices: choices, capacity: 64)
     let prompt = [5, 9, 14, 200, 31]
-    _ = try decoder.generate(prompt: prompt, stop: StopRule(maxNewTokens: 0, stopTokens: []))
+    try decoder.prefill(prompt: prompt, maxNewTokens: 0)
     let ar = try AutoregressiveDecoder(model: gguf, capacity: 64)
     let state = ar.state
     try state.cache.truncate(to: 0)

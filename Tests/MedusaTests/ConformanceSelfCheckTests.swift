@@ -8,13 +8,16 @@ import XCTest
 /// `MedusaSelfCheck` passes on the real decoder, agrees with plain generation, and its
 /// detectors name a corrupted tree node and a corrupted cache row.
 final class ConformanceSelfCheckTests: XCTestCase {
-  static func decoder(_ tree: String, capacity: Int) throws -> MedusaDecoder {
+  static func decoder(_ tree: String, prompt: [Int], maxNewTokens: Int) throws -> MedusaDecoder {
     let directory = Golden.model("tiny-mha-f32")
     let model = try LlamaModel(directory: directory)
     let heads = try MedusaHeads.load(
       directory: directory.appendingPathComponent("medusa"), backbone: model.config)
     let choices = try XCTUnwrap(try MedusaChoices.published(tree, headCount: heads.headCount))
-    return try MedusaDecoder(model: model, heads: heads, choices: choices, capacity: capacity)
+    return try MedusaDecoder(
+      model: model, heads: heads, choices: choices,
+      capacity: MedusaDecoder.capacity(
+        promptLength: prompt.count, maxNewTokens: maxNewTokens, choices: choices))
   }
 
   static func prompt() throws -> [Int] { try ConformanceCheckTests.reference().cases[2].promptIDs }
@@ -22,8 +25,8 @@ final class ConformanceSelfCheckTests: XCTestCase {
   func testSelfCheckPassesOnTheDecoder() throws {
     let prompt = try Self.prompt()
     for name in ["mc_sim_7b_63", "vicuna_7b_stage2"] {
-      let decoder = try Self.decoder(name, capacity: prompt.count + 100)
       let stop = StopRule(maxNewTokens: 24, stopTokens: [])
+      let decoder = try Self.decoder(name, prompt: prompt, maxNewTokens: stop.maxNewTokens)
       let report = try MedusaSelfCheck.run(decoder: decoder, prompt: prompt, stop: stop)
       XCTAssertTrue(report.passed, report.summary)
       XCTAssertEqual(report.nodesChecked, report.steps * decoder.tree.nodeCount)
@@ -36,12 +39,11 @@ final class ConformanceSelfCheckTests: XCTestCase {
 
   func testDetectorsNameTheCorruptedNodeAndRow() throws {
     let prompt = try Self.prompt()
-    let decoder = try Self.decoder("mc_sim_7b_63", capacity: prompt.count + 100)
+    let decoder = try Self.decoder("mc_sim_7b_63", prompt: prompt, maxNewTokens: 8)
     let checker = try ReferenceDecoding(decoder: decoder, prompt: prompt, extra: 20)
-    _ = try decoder.generate(prompt: prompt, stop: StopRule(maxNewTokens: 0, stopTokens: []))
+    try decoder.prefill(prompt: prompt, maxNewTokens: 8)
     let committed = decoder.state.cache.length
-    let outcome = try decoder.step(
-      baseLogits: Array(decoder.state.logits(0)), verification: .greedy, recordLogits: true)
+    let outcome = try decoder.step(recordLogits: true)
     XCTAssertEqual(try checker.treeCandidates(tree: decoder.tree), outcome.record.treeCandidates)
     XCTAssertNil(
       try checker.firstWrongNode(
@@ -67,9 +69,9 @@ final class ConformanceSelfCheckTests: XCTestCase {
   /// prefill (this self-check found them reading a row past the last chunk).
   func testSelfCheckWithAPromptLongerThanOneBatch() throws {
     let prompt = (0..<100).map { ($0 * 37 + 11) % 320 }
-    let decoder = try Self.decoder("mc_sim_7b_63", capacity: prompt.count + 100)
-    let report = try MedusaSelfCheck.run(
-      decoder: decoder, prompt: prompt, stop: StopRule(maxNewTokens: 8, stopTokens: []))
+    let stop = StopRule(maxNewTokens: 8, stopTokens: [])
+    let decoder = try Self.decoder("mc_sim_7b_63", prompt: prompt, maxNewTokens: stop.maxNewTokens)
+    let report = try MedusaSelfCheck.run(decoder: decoder, prompt: prompt, stop: stop)
     XCTAssertTrue(report.passed, report.summary)
   }
 }

@@ -33,10 +33,12 @@ final class LosslessSamplingChiSquareTests: XCTestCase {
       directory: Golden.model(Self.modelName).appendingPathComponent("medusa"),
       backbone: model.config)
     let prompt = try MedusaLosslessTests.prompts(Self.modelName)[1]
+    let choices = try MedusaChoices(paths: Self.paths, headCount: heads.headCount)
     let decoder = try MedusaDecoder(
-      model: model, heads: heads,
-      choices: try MedusaChoices(paths: Self.paths, headCount: heads.headCount),
-      capacity: prompt.count + Self.length + 16, parallelism: .serial)
+      model: model, heads: heads, choices: choices,
+      capacity: MedusaDecoder.capacity(
+        promptLength: prompt.count, maxNewTokens: Self.length, choices: choices),
+      parallelism: .serial)
     let oracle = try AutoregressiveOracle(
       model: model, prompt: prompt, processor: Self.processor, maxNew: Self.length)
     return Fixture(
@@ -82,7 +84,9 @@ final class LosslessSamplingChiSquareTests: XCTestCase {
       "lossless vs exact autoregressive: chi2 \(fit.statistic), df \(fit.degreesOfFreedom)")
 
     let ar = try AutoregressiveDecoder(
-      model: fixture.model, capacity: fixture.prompt.count + Self.length,
+      model: fixture.model,
+      capacity: AutoregressiveDecoder.capacity(
+        promptLength: fixture.prompt.count, maxNewTokens: Self.length),
       parallelism: .serial)
     var arCounts: [[Int]: Int] = [:]
     for seed in 0..<UInt64(Self.samples) {

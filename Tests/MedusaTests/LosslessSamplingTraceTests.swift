@@ -23,7 +23,9 @@ final class LosslessSamplingTraceTests: XCTestCase {
     let (model, _, prompts) = try load("tiny-gqa-f16")
     let processor = LogitsProcessor(temperature: 0.8, topK: 40, topP: 0.95, minP: 0.02)
     let decoder = try AutoregressiveDecoder(
-      model: model, capacity: prompts[0].count + Self.newTokens)
+      model: model,
+      capacity: AutoregressiveDecoder.capacity(
+        promptLength: prompts[0].count, maxNewTokens: Self.newTokens))
     let stop = StopRule(maxNewTokens: Self.newTokens, stopTokens: [])
     let result = try decoder.generate(
       prompt: prompts[0], stop: stop, sampling: processor, seed: 7, recordLogits: true)
@@ -45,7 +47,10 @@ final class LosslessSamplingTraceTests: XCTestCase {
     for name in Golden.modelNames {
       let (model, heads, prompts) = try load(name)
       let prompt = prompts[3]
-      let ar = try AutoregressiveDecoder(model: model, capacity: prompt.count + Self.newTokens)
+      let ar = try AutoregressiveDecoder(
+        model: model,
+        capacity: AutoregressiveDecoder.capacity(
+          promptLength: prompt.count, maxNewTokens: Self.newTokens))
       let greedy = try ar.generate(prompt: prompt, stop: stop).outputIDs
       XCTAssertEqual(
         try ar.generate(prompt: prompt, stop: stop, sampling: processor, seed: 3).outputIDs,
@@ -56,7 +61,8 @@ final class LosslessSamplingTraceTests: XCTestCase {
         }
         let medusa = try MedusaDecoder(
           model: model, heads: heads, choices: choices,
-          capacity: prompt.count + Self.newTokens + 80)
+          capacity: MedusaDecoder.capacity(
+            promptLength: prompt.count, maxNewTokens: Self.newTokens, choices: choices))
         let sampled = try medusa.generate(
           prompt: prompt, stop: stop, verification: .lossless(processor, seed: 3))
         XCTAssertEqual(sampled.outputIDs, greedy, "\(name) \(tree)")
@@ -75,7 +81,9 @@ final class LosslessSamplingTraceTests: XCTestCase {
     for seed in UInt64(0)..<8 {
       let prompt = prompts[Int(seed) % prompts.count]
       let decoder = try MedusaDecoder(
-        model: model, heads: heads, choices: choices, capacity: prompt.count + Self.newTokens + 80,
+        model: model, heads: heads, choices: choices,
+        capacity: MedusaDecoder.capacity(
+          promptLength: prompt.count, maxNewTokens: Self.newTokens, choices: choices),
         parallelism: seed % 2 == 0 ? .serial : Parallelism(threads: 2))
       let result = try decoder.generate(
         prompt: prompt, stop: stop, verification: .lossless(processor, seed: seed),

@@ -11,6 +11,9 @@ import XCTest
 /// uniform: every decision of the Golden traces is at least `min_margin_required` from its
 /// boundary, far above the float32 noise between the two backbones.
 final class SamplingTraceGoldenTests: XCTestCase {
+  /// The cache is sized for prompts up to this long (the Golden sampling prompts are shorter).
+  static let longestPrompt = 64
+
   struct File: Decodable {
     let model: String
     let maxNewTokens: Int
@@ -84,12 +87,16 @@ final class SamplingTraceGoldenTests: XCTestCase {
       let stop = StopRule(maxNewTokens: file.maxNewTokens, stopTokens: [])
       var decoders: [String: MedusaDecoder] = [:]
       for (name, paths) in file.trees {
+        let choices = try MedusaChoices(paths: paths, headCount: heads.headCount)
         decoders[name] = try MedusaDecoder(
-          model: model, heads: heads,
-          choices: try MedusaChoices(paths: paths, headCount: heads.headCount),
-          capacity: 64 + file.maxNewTokens + 80)
+          model: model, heads: heads, choices: choices,
+          capacity: MedusaDecoder.capacity(
+            promptLength: Self.longestPrompt, maxNewTokens: file.maxNewTokens, choices: choices))
       }
-      let ar = try AutoregressiveDecoder(model: model, capacity: 64 + file.maxNewTokens)
+      let ar = try AutoregressiveDecoder(
+        model: model,
+        capacity: AutoregressiveDecoder.capacity(
+          promptLength: Self.longestPrompt, maxNewTokens: file.maxNewTokens))
       for golden in file.cases {
         let label = "\(file.model) \(golden.id)"
         let s = golden.sampling

@@ -39,13 +39,17 @@ final class SharedHeadsLosslessTests: XCTestCase {
     let stop = StopRule(maxNewTokens: Self.newTokens, stopTokens: [])
     var accepted = 0
     for prompt in prompts {
-      let capacity = prompt.count + Self.newTokens + 80
-      let ar = try AutoregressiveDecoder(model: model, capacity: capacity)
+      let ar = try AutoregressiveDecoder(
+        model: model,
+        capacity: AutoregressiveDecoder.capacity(
+          promptLength: prompt.count, maxNewTokens: Self.newTokens))
       let expected = try ar.generate(prompt: prompt, stop: stop, recordLogits: true)
       for (name, choices) in try Self.trees(headCount: heads.headCount) {
         for threads in (prompt == prompts[0] ? [1, 2] : [1]) {
           let medusa = try MedusaDecoder(
-            model: model, heads: heads, choices: choices, capacity: capacity,
+            model: model, heads: heads, choices: choices,
+            capacity: MedusaDecoder.capacity(
+              promptLength: prompt.count, maxNewTokens: Self.newTokens, choices: choices),
             parallelism: Parallelism(threads: threads))
           let got = try medusa.generate(
             prompt: prompt, stop: stop, recordLogits: true, recordSteps: true)

@@ -46,11 +46,13 @@ public struct ConformanceEmitter {
     }
     var cases: [ReferenceCase] = []
     for (promptIndex, prompt) in prompts.enumerated() {
-      let capacity = prompt.count + stop.maxNewTokens + 1
       let ar: GenerationResult
       do {
         let decoder = try AutoregressiveDecoder(
-          model: model, capacity: capacity, parallelism: parallelism)
+          model: model,
+          capacity: AutoregressiveDecoder.capacity(
+            promptLength: prompt.count, maxNewTokens: stop.maxNewTokens),
+          parallelism: parallelism)
         ar = try decoder.generate(prompt: prompt, stop: stop, recordLogits: true)
       } catch {
         throw .emit("prompt \(promptIndex): \(error.description)")
@@ -106,7 +108,8 @@ public struct ConformanceEmitter {
     do {
       let decoder = try MedusaDecoder(
         model: model, heads: heads, choices: choices,
-        capacity: prompt.count + stop.maxNewTokens + choices.paths.count + 1,
+        capacity: MedusaDecoder.capacity(
+          promptLength: prompt.count, maxNewTokens: stop.maxNewTokens, choices: choices),
         parallelism: parallelism)
       let ids = try StepDriver.run(
         decoder: decoder, prompt: prompt, stop: stop, verification: verification

@@ -84,7 +84,7 @@ public enum MedusaSelfCheck {
     do {
       checker = try ReferenceDecoding(decoder: decoder, prompt: prompt, extra: stop.maxNewTokens)
     } catch {
-      throw .backbone(error.description)
+      throw .backbone(error)
     }
     var report = SelfCheckReport()
     var expectedCandidates = try checker.treeCandidates(tree: tree)
@@ -109,7 +109,7 @@ public enum MedusaSelfCheck {
         report.nodesChecked += tree.nodeCount
         try checker.append(outcome.record.tokens)
       } catch {
-        throw .backbone(error.description)
+        throw .backbone(error)
       }
       if let mismatch = checker.compareCache(with: decoder.state.cache, from: observation.committed)
       {

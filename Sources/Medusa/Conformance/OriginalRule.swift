@@ -18,7 +18,7 @@ enum OriginalRule {
     default:
       let lengths = zip(paths, candidates).map { logits, row in
         Posterior.leadingRun(
-          (0..<max(row.count - 1, 0)).map { Posterior.argmax(logits[$0]) == row[$0 + 1] })
+          (0..<max(row.count - 1, 0)).map { Greedy.argmax(logits[$0]) == row[$0 + 1] })
       }
       return Posterior.firstLongest(lengths)
     }

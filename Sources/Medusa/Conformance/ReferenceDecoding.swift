@@ -49,7 +49,7 @@ final class ReferenceDecoding {
     do {
       return try Candidates(baseToken: baseToken, headTopK: headTopK, buffers: tree).treeCandidates
     } catch {
-      throw .tree(error.description)
+      throw .candidates(error)
     }
   }
 

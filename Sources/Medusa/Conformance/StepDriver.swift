@@ -1,7 +1,8 @@
 /// Runs a ``MedusaDecoder``'s one decode loop
-/// (``MedusaDecoder/decode(stop:recordLogits:observe:)``) with every logit recorded, handing each step to an observer with what the conformance
-/// emitter and ``MedusaSelfCheck`` need beyond `generate`'s result: every tree node's logits
-/// and the heads' proposals with their near-tie gaps.
+/// (``MedusaDecoder/decode(stop:recordLogits:observe:)``) with every logit recorded, handing
+/// each step to an observer with what the conformance emitter and ``MedusaSelfCheck`` need
+/// beyond `generate`'s result: every tree node's logits and the heads' proposals with their
+/// near-tie gaps.
 enum StepDriver {
   /// One observed step.
   struct Observation {

@@ -43,7 +43,8 @@ public struct Distiller {
       }
       let model = decoder.model
       let state = decoder.state
-      let needed = prompt.count + max(stop.maxNewTokens - 1, 0)
+      let needed = AutoregressiveDecoder.capacity(
+        promptLength: prompt.count, maxNewTokens: stop.maxNewTokens)
       guard needed <= state.cache.capacity else {
         throw TrainingError.invalidOption(
           "prompt \(index): \(needed) positions exceed the capacity \(state.cache.capacity)")
