@@ -60,14 +60,12 @@ enum BenchMedusa {
     }
   }
 
-  /// Runs AR and every tree on `prompts`, interleaved (for each repeat and prompt: AR, then
-  /// every tree), so that load changes on a shared machine hit both sides; the speedup of a
-  /// tree is the median of its paired ratios to the AR run just before.
-  static func run(
+  /// One autoregressive decoder and one Medusa decoder per tree, each with the cache the
+  /// longest of `prompts` needs for `newTokens` new tokens (made once, reused for every run).
+  static func decoders(
     bundle: ModelBundle, heads: MedusaHeads, trees: [(String, MedusaChoices)], prompts: [[Int]],
-    newTokens: Int, repeats: Int
-  ) throws -> (arTokensPerSecond: Double, rows: [Row]) {
-    let stop = StopRule(maxNewTokens: newTokens, stopTokens: [])
+    newTokens: Int
+  ) throws -> (AutoregressiveDecoder, [MedusaDecoder]) {
     let longest = prompts.map(\.count).max() ?? 1
     let ar = try AutoregressiveDecoder(
       model: bundle.model,
@@ -80,6 +78,19 @@ enum BenchMedusa {
           promptLength: longest, maxNewTokens: newTokens, choices: choices),
         parallelism: bundle.parallelism)
     }
+    return (ar, decoders)
+  }
+
+  /// Runs AR and every tree on `prompts`, interleaved (for each repeat and prompt: AR, then
+  /// every tree), so that load changes on a shared machine hit both sides; the speedup of a
+  /// tree is the median of its paired ratios to the AR run just before.
+  static func run(
+    bundle: ModelBundle, heads: MedusaHeads, trees: [(String, MedusaChoices)], prompts: [[Int]],
+    newTokens: Int, repeats: Int
+  ) throws -> (arTokensPerSecond: Double, rows: [Row]) {
+    let stop = StopRule(maxNewTokens: newTokens, stopTokens: [])
+    let (ar, decoders) = try Self.decoders(
+      bundle: bundle, heads: heads, trees: trees, prompts: prompts, newTokens: newTokens)
     var arRates: [Double] = []
     var rates = [[Double]](repeating: [], count: trees.count)
     var perStep = [[Double]](repeating: [], count: trees.count)

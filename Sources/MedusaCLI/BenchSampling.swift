@@ -75,18 +75,8 @@ enum BenchSampling {
     newTokens: Int, repeats: Int
   ) throws -> [Row] {
     let stop = StopRule(maxNewTokens: newTokens, stopTokens: [])
-    let longest = prompts.map(\.count).max() ?? 1
-    let ar = try AutoregressiveDecoder(
-      model: bundle.model,
-      capacity: AutoregressiveDecoder.capacity(promptLength: longest, maxNewTokens: newTokens),
-      parallelism: bundle.parallelism)
-    let decoders = try trees.map { _, choices in
-      try MedusaDecoder(
-        model: bundle.model, heads: heads, choices: choices,
-        capacity: MedusaDecoder.capacity(
-          promptLength: longest, maxNewTokens: newTokens, choices: choices),
-        parallelism: bundle.parallelism)
-    }
+    let (ar, decoders) = try BenchMedusa.decoders(
+      bundle: bundle, heads: heads, trees: trees, prompts: prompts, newTokens: newTokens)
     var rows: [Row] = []
     for temperature in temperatures {
       let processor = LogitsProcessor(temperature: temperature)
