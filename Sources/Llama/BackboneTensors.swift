@@ -2,7 +2,7 @@ import MedusaKernels
 
 /// One tensor of the backbone, named by its role; each checkpoint format maps roles to its
 /// own names (Hugging Face `model.layers.3.self_attn.q_proj.weight`, GGUF `blk.3.attn_q.weight`).
-public enum BackboneTensor: Sendable, Equatable {
+public enum BackboneTensor: Sendable, Hashable {
   /// The token embedding `[vocab][hidden]`.
   case embedding
   /// The final RMSNorm weight `[hidden]`.
@@ -13,7 +13,7 @@ public enum BackboneTensor: Sendable, Equatable {
   case layer(Int, LayerTensor)
 
   /// The tensors of one decoder layer.
-  public enum LayerTensor: String, Sendable, CaseIterable {
+  public enum LayerTensor: String, Sendable, Hashable, CaseIterable {
     case queryWeight, keyWeight, valueWeight, outputWeight
     case queryBias, keyBias, valueBias, outputBias
     case gateWeight, upWeight, downWeight

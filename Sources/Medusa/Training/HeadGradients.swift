@@ -84,11 +84,13 @@ public final class HeadGradients: @unchecked Sendable {
   /// Runs the batch: `hidden` is `[rows][H]`, `targets` `[rows][K]` (negative: no target),
   /// `lossWeights[k]` is λ_k. Writes the gradient of the batch loss with respect to every
   /// parameter into `gradients` (same layout as `parameters`, fully overwritten) and returns the
-  /// batch loss `Σ_k λ_k · loss_k`.
+  /// batch loss `Σ_k λ_k · loss_k`. With `hiddenGradient` (`[rows][H]`), the loss's gradient
+  /// with respect to `hidden` is added to it, head by head (Medusa-2 passes it on to the
+  /// backbone, paper §2.2.2).
   public func run(
     parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
     hidden: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows: Int,
-    lossWeights: UnsafePointer<Float>
+    lossWeights: UnsafePointer<Float>, hiddenGradient: UnsafeMutablePointer<Float>? = nil
   ) -> Double {
     precondition(rows <= maxRows, "batch of \(rows) rows exceeds the workspace's \(maxRows)")
     var total: Double = 0
@@ -97,7 +99,7 @@ public final class HeadGradients: @unchecked Sendable {
         total + Double(lossWeights[k])
         * head(
           k, parameters: parameters, gradients: gradients, hidden: hidden, targets: targets,
-          rows: rows, weight: lossWeights[k])
+          rows: rows, weight: lossWeights[k], hiddenGradient: hiddenGradient)
     }
     return total
   }
@@ -105,7 +107,8 @@ public final class HeadGradients: @unchecked Sendable {
   /// Forward and backward of head `k`; returns its mean cross-entropy.
   private func head(
     _ k: Int, parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-    hidden: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows: Int, weight: Float
+    hidden: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows: Int, weight: Float,
+    hiddenGradient: UnsafeMutablePointer<Float>?
   ) -> Double {
     let h = shape.hidden
     let v = shape.vocabulary
@@ -157,7 +160,7 @@ public final class HeadGradients: @unchecked Sendable {
         logits.base, input(layers), tokens: rows, rows: v, columns: h,
         into: gradients + shape.projectionOffset(head: k), parallelism: parallelism)
     }
-    guard layers > 0 else { return loss }
+    guard layers > 0 || hiddenGradient != nil else { return loss }
     // dx_L = dlogits · W2 over the V rows of the projection (own or shared), in the order of
     // `linearBackwardInput` (the same bits), with the rows widened in panels: a 49,152-row
     // projection is then streamed once per group of tokens, not once per column tile.
@@ -177,11 +180,14 @@ public final class HeadGradients: @unchecked Sendable {
         into: gradients + offset, parallelism: parallelism)
       Kernels.columnSums(
         blockGradient.base, tokens: rows, count: h, into: gradients + offset + h * h)
-      if l > 0 {
+      if l > 0 || hiddenGradient != nil {
         Kernels.linearBackwardInput(
           blockGradient.base, tokens: rows, weight: parameters + offset, rows: h, columns: h,
           into: inputGradient.base, accumulate: true, parallelism: parallelism)
       }
+    }
+    if let hiddenGradient {
+      Kernels.add(hiddenGradient, inputGradient.base, count: rows * h, into: hiddenGradient)
     }
     return loss
   }
