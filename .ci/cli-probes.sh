@@ -58,6 +58,8 @@ forms=(
   "distill;--seed;1"
   "train-heads;--steps;1"
   "eval-heads;--top-k;1"
+  "train-medusa2;--steps;1"
+  "eval-backbone;--max-sequences;1"
   "tokenize;--tokenizer;x"
   "detokenize;--tokenizer;x"
 )
@@ -90,8 +92,8 @@ help_ok "usage: medusa [options] [TEXT]" -h
 help_ok "usage: medusa [options] [TEXT]" help
 help_ok "usage: medusa [options] [TEXT]" --max-new-tokens 3 --help
 "$medusa" --help >"$out/help"
-for command in generate chat bench tree conformance distill train-heads eval-heads tokenize \
-  detokenize; do
+for command in generate chat bench tree conformance distill train-heads eval-heads \
+  train-medusa2 eval-backbone tokenize detokenize; do
   grep -qE "^  $command " "$out/help" || fail "medusa --help does not list $command"
 done
 help_ok "usage: medusa tree show" tree --help
@@ -102,7 +104,7 @@ done
 help_ok "usage: medusa conformance emit" conformance --help
 grep -qF "medusa conformance check --reference FILE" <("$medusa" conformance -h) \
   || fail "medusa conformance -h lacks the check form"
-for form in distill train-heads "tree --nodes 1" "conformance emit"; do
+for form in distill train-heads train-medusa2 "tree --nodes 1" "conformance emit"; do
   read -ra words <<<"$form"
   grep -qF -- "--force" <("$medusa" "${words[@]}" --help) || fail "medusa $form --help lacks --force"
 done
@@ -114,6 +116,20 @@ error_is "--json takes no value" generate --json=1
 error_is "--max-new-tokens needs a value" generate --max-new-tokens --json
 error_is "--help takes no value" generate --help=1
 error_is "unknown option --bogus" conformance emit --tree a --tree b --verification greedy --bogus
+
+echo "== train-medusa2 and eval-backbone refuse bad input, writing nothing"
+error_is "not a GGUF file" train-medusa2 --model Golden/formats/gguf/tokenizer-smollm.gguf \
+  --data "$out" --out "$out/m2"
+error_is "sequences.jsonl" train-medusa2 --model "$model" --data "$out/none" --out "$out/m2"
+error_is "--resume or --force, not both" train-medusa2 --model "$model" --data "$out" \
+  --out "$out/m2" --resume --force
+error_is "must be a folder of its own" train-medusa2 --model "$model" --data "$out" --out "$model"
+error_is "--backbone-loss 'mse' is not kl or ce" train-medusa2 --model "$model" --data "$out" \
+  --out "$out/m2" --backbone-loss mse
+[ ! -e "$out/m2" ] || fail "a refused train-medusa2 wrote $out/m2"
+error_is "give --model DIR, --reference DIR and --data DIR" eval-backbone --model "$model" \
+  --data "$out"
+error_is "sequences.jsonl" eval-backbone --model "$model" --reference "$model" --data "$out/none"
 
 echo "== options still work: a real generation on $model"
 if ids=$("$medusa" generate --model "$model" --prompt-ids=1,2,3 --max-new-tokens 4 --ignore-eos \

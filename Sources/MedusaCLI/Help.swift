@@ -19,6 +19,8 @@ enum Help {
     Command(spec: DistillCommand.spec, run: DistillCommand.run),
     Command(spec: TrainHeadsCommand.spec, run: TrainHeadsCommand.run),
     Command(spec: EvalHeadsCommand.spec, run: EvalHeadsCommand.run),
+    Command(spec: TrainMedusa2Command.spec, run: TrainMedusa2Command.run),
+    Command(spec: EvalBackboneCommand.spec, run: EvalBackboneCommand.run),
     Command(spec: TokenizeCommand.spec, run: TokenizeCommand.run),
     Command(spec: DetokenizeCommand.spec, run: DetokenizeCommand.run),
   ]

@@ -7,32 +7,39 @@ import MedusaFormats
   import Glibc
 #endif
 
-/// The folder layout that makes a training checkpoint (``HeadCheckpoint``) one atomic set:
+/// The folder layout that makes a training checkpoint (``HeadCheckpoint``, ``Medusa2Checkpoint``)
+/// one atomic set:
 ///
 /// ```
 /// OUT/current -> step-17-1a2b3c4d              symbolic link: the only name a save switches
-/// OUT/step-17-1a2b3c4d/                         the four files of step 17
+/// OUT/step-17-1a2b3c4d/                         the files of step 17
 /// OUT/medusa_lm_head.safetensors -> current/medusa_lm_head.safetensors   (and config.json,
 ///                                               optimizer.safetensors, trainer_state.json)
 /// ```
+///
+/// Which files a step holds is `files` (by default the four of a heads checkpoint); a file of
+/// the list that a step does not have (an optional copy) gets no top-level link.
 ///
 /// A save writes the new step's files into a hidden `.step-N-ID` folder and flushes them, renames
 /// the folder to `step-N-ID`, creates a link `.current-ID` to it and renames that over `current`
 /// (rename(2) replaces one name atomically: the commit), then removes the previous step's folder.
 /// An interrupt at any instant leaves `current` naming a complete step, the old or the new one;
 /// anything else it leaves (a hidden folder or link, a step folder `current` does not name) is
-/// removed by the next save or resume. The top-level links never change once made, so `OUT` reads
-/// as a plain heads folder for any tool; readers here resolve `current` once and read every file
-/// from its target. A folder with the four files at the top level and no `current` (the layout
-/// before this one) is read as it is; the first save into it replaces those files by the links
-/// after its commit.
+/// removed by the next save or resume. The top-level links never change once made (one is removed
+/// only when a later step lacks its file), so `OUT` reads as a plain heads (or model) folder for
+/// any tool; readers here resolve `current` once and read every file from its target. A folder
+/// with the files at the top level and no `current` (the layout before this one) is read as it
+/// is; the first save into it replaces those files by the links after its commit.
 struct CheckpointFolder {
   /// The checkpoint folder (`--out`).
   let url: URL
+  /// The files a step may hold, each linked at the top level when the step has it.
+  var files: [String] = CheckpointFolder.files
 
   /// The name of the link to the current step's folder.
   static let pointer = "current"
-  /// The files of one step, each also linked at the top level.
+  /// The files of one step of a heads checkpoint (``HeadCheckpoint``), each also linked at the
+  /// top level: the default `files`.
   static let files = [
     HeadCheckpoint.headsFile, "config.json", HeadCheckpoint.optimizerFile,
     HeadCheckpoint.stateFile,
@@ -58,7 +65,7 @@ struct CheckpointFolder {
   /// step's files at the top level).
   var holdsCheckpoint: Bool {
     pointerTarget != nil
-      || Self.files.contains {
+      || files.contains {
         FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path)
       }
   }
@@ -103,14 +110,24 @@ struct CheckpointFolder {
     try linkFiles(id: id, budget: &budget)
   }
 
-  /// Makes each top-level file name a link into `current` (replacing, one atomic rename each, a
-  /// file of the old layout).
+  /// Makes the top-level name of each file the current step holds a link into `current`
+  /// (replacing, one atomic rename each, a file of the old layout); a link into `current` left
+  /// for a file the step does not hold is removed.
   func linkFiles(id: String, budget: inout WriteBudget) throws {
-    for file in Self.files {
+    let manager = FileManager.default
+    let step = currentStep
+    for file in files {
       let destination = "\(Self.pointer)/\(file)"
       let target = url.appendingPathComponent(file)
-      guard (try? FileManager.default.destinationOfSymbolicLink(atPath: target.path)) != destination
-      else { continue }
+      let linked = (try? manager.destinationOfSymbolicLink(atPath: target.path)) == destination
+      guard manager.fileExists(atPath: step.appendingPathComponent(file).path) else {
+        if linked {
+          try budget.next(target)
+          try manager.removeItem(at: target)
+        }
+        continue
+      }
+      guard !linked else { continue }
       let link = url.appendingPathComponent(".link-\(id)-\(file)")
       try budget.next(link)
       try FileManager.default.createSymbolicLink(
@@ -140,7 +157,7 @@ struct CheckpointFolder {
     let hidden = name.dropFirst()
     return Self.isStepName(String(hidden)) || hidden.hasPrefix("\(Self.pointer)-")
       || hidden.hasPrefix("link-")
-      || (name.hasSuffix(".tmp") && Self.files.contains { hidden.hasPrefix($0 + ".") })
+      || (name.hasSuffix(".tmp") && files.contains { hidden.hasPrefix($0 + ".") })
   }
 
   /// Whether `name` has the form of a step folder's name (`step-` then a digit).
