@@ -1,9 +1,9 @@
 import Foundation
 
 /// Monotonic seconds, for timing stats.
-enum Clock {
+package enum Clock {
   /// Seconds since an arbitrary fixed point.
-  static func now() -> Double {
+  package static func now() -> Double {
     Double(DispatchTime.now().uptimeNanoseconds) / 1e9
   }
 }

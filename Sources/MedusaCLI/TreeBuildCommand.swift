@@ -2,6 +2,7 @@ import Foundation
 import Llama
 import Medusa
 import MedusaKernels
+import MedusaTraining
 
 /// `medusa tree --accuracy FILE (--nodes N | --auto)`: builds a `medusa_choices` tree from the
 /// head accuracies `medusa eval-heads --json` wrote, by the paper's greedy construction

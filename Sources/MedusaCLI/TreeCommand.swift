@@ -1,5 +1,6 @@
 import Foundation
 import Medusa
+import MedusaConformance
 
 /// `medusa tree show|normalize`: draw a tree and print its buffers, or convert between the full
 /// `medusa_choices` list and TensorRT-LLM's leaf-paths form. Any other subcommand goes to
