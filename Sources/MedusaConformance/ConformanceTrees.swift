@@ -1,3 +1,4 @@
+import Foundation
 import Medusa
 
 /// Every tree of the Golden pack by name: the nine published trees (``PublishedTrees``) and the
@@ -28,5 +29,41 @@ extension MedusaChoices {
   public static func named(_ name: String, headCount: Int) throws(TreeError) -> MedusaChoices? {
     guard let paths = ConformanceTrees.paths(named: name) else { return nil }
     return try MedusaChoices(paths: paths, headCount: headCount)
+  }
+}
+
+extension MedusaChoices {
+  /// The tree `--tree NAME|FILE` names: the Golden tree `nameOrPath` (``named(_:headCount:)``),
+  /// else the JSON file of index paths at that path (``init(contentsOfFile:headCount:)``),
+  /// validated for `headCount` heads; nil when it is neither a Golden tree nor a file.
+  public static func resolve(_ nameOrPath: String, headCount: Int) throws(TreeError)
+    -> MedusaChoices?
+  {
+    if let golden = try named(nameOrPath, headCount: headCount) { return golden }
+    guard FileManager.default.fileExists(atPath: nameOrPath) else { return nil }
+    return try MedusaChoices(contentsOfFile: nameOrPath, headCount: headCount)
+  }
+}
+
+extension ConformanceTrees {
+  /// The tree `source` names (`medusa tree show`, `medusa conformance --tree`), with the name
+  /// it is shown under: the Golden tree of that name, or a JSON file in either form
+  /// (``MedusaChoices/init(eitherFormFile:headCount:)``) shown under its file name without
+  /// extension; validated for `headCount` heads (default: the tree's own depth). Nil when
+  /// `source` is neither a Golden tree nor a file.
+  public static func resolve(_ source: String, headCount: Int?) throws(TreeFileError) -> (
+    name: String, choices: MedusaChoices
+  )? {
+    if let paths = paths(named: source) {
+      let depth = paths.map(\.count).max() ?? 0
+      do {
+        return (source, try MedusaChoices(paths: paths, headCount: headCount ?? depth))
+      } catch {
+        throw .invalid(error)
+      }
+    }
+    guard FileManager.default.fileExists(atPath: source) else { return nil }
+    let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
+    return (name, try MedusaChoices(eitherFormFile: source, headCount: headCount))
   }
 }
