@@ -1,9 +1,9 @@
 import Foundation
 
 /// Monotonic seconds, for timing stats.
-package enum Clock {
+enum Clock {
   /// Seconds since an arbitrary fixed point.
-  package static func now() -> Double {
+  static func now() -> Double {
     Double(DispatchTime.now().uptimeNanoseconds) / 1e9
   }
 }
