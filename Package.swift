@@ -30,6 +30,8 @@ let package = Package(
     .library(name: "Medusa", targets: ["Medusa"]),
     .library(name: "Llama", targets: ["Llama"]),
     .library(name: "MedusaTokenizer", targets: ["MedusaTokenizer"]),
+    .library(name: "MedusaConformance", targets: ["MedusaConformance"]),
+    .library(name: "MedusaTraining", targets: ["MedusaTraining"]),
   ],
   targets: [
     .target(name: "MedusaKernels", swiftSettings: optimized),
@@ -39,11 +41,26 @@ let package = Package(
     .target(
       name: "Medusa", dependencies: ["Llama", "MedusaKernels", "MedusaFormats"],
       swiftSettings: optimized),
+    .target(
+      name: "MedusaConformance",
+      dependencies: ["Medusa", "Llama", "MedusaKernels", "MedusaFormats"],
+      swiftSettings: optimized),
+    .target(
+      name: "MedusaTraining",
+      dependencies: ["Medusa", "Llama", "MedusaKernels", "MedusaFormats"],
+      swiftSettings: optimized),
     .executableTarget(
       name: "MedusaCLI",
-      dependencies: ["Medusa", "Llama", "MedusaTokenizer", "MedusaFormats", "MedusaKernels"],
+      dependencies: [
+        "Medusa", "MedusaConformance", "MedusaTraining", "Llama", "MedusaTokenizer",
+        "MedusaFormats", "MedusaKernels",
+      ],
       swiftSettings: cpu),
     .target(name: "GoldenSupport", path: "Tests/GoldenSupport", swiftSettings: optimized),
+    .target(
+      name: "MedusaTestSupport",
+      dependencies: ["Medusa", "Llama", "MedusaKernels", "MedusaFormats", "GoldenSupport"],
+      path: "Tests/MedusaTestSupport", swiftSettings: optimized),
     .testTarget(
       name: "MedusaKernelsTests", dependencies: ["MedusaKernels", "GoldenSupport"],
       swiftSettings: cpu),
@@ -55,7 +72,23 @@ let package = Package(
       swiftSettings: cpu),
     .testTarget(
       name: "MedusaTests",
-      dependencies: ["Medusa", "Llama", "MedusaKernels", "MedusaFormats", "GoldenSupport"],
+      dependencies: [
+        "Medusa", "Llama", "MedusaKernels", "MedusaFormats", "GoldenSupport", "MedusaTestSupport",
+      ],
+      swiftSettings: cpu),
+    .testTarget(
+      name: "MedusaConformanceTests",
+      dependencies: [
+        "MedusaConformance", "MedusaTraining", "Medusa", "Llama", "MedusaKernels", "MedusaFormats",
+        "GoldenSupport",
+      ],
+      swiftSettings: cpu),
+    .testTarget(
+      name: "MedusaTrainingTests",
+      dependencies: [
+        "MedusaTraining", "Medusa", "Llama", "MedusaKernels", "MedusaFormats", "GoldenSupport",
+        "MedusaTestSupport",
+      ],
       swiftSettings: cpu),
   ]
 )

@@ -7,15 +7,15 @@ import MedusaKernels
 /// The rule is ``Kernels/argmax(_:count:)``'s: the index of the largest value, ties to the
 /// lowest token id (`torch.argmax` on CPU); NaN never wins (it compares false); an empty
 /// row, or one that is all NaN, gives 0.
-enum Greedy {
+package enum Greedy {
   /// The index of the largest logit; ties go to the lowest token id, NaN never wins.
-  static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int {
+  package static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int {
     guard let base = logits.baseAddress else { return 0 }
     return Kernels.argmax(base, count: logits.count)
   }
 
   /// The same rule on an array of logits.
-  static func argmax(_ logits: [Float]) -> Int {
+  package static func argmax(_ logits: [Float]) -> Int {
     logits.withUnsafeBufferPointer { argmax($0) }
   }
 }

@@ -157,7 +157,7 @@ public final class MedusaDecoder {
   /// chunk), telling lossless sampling how many drafts the token budget still allows, and
   /// hands each step to `observe` after its KV compaction, before the next step. Returns the
   /// output ids.
-  func decode(
+  package func decode(
     stop: StopRule, recordLogits: Bool, observe: (StepObservation) throws(MedusaError) -> Void
   ) throws(MedusaError) -> [Int] {
     defer { acceptBudget = .max }

@@ -10,16 +10,16 @@ import MedusaKernels
 /// backbone's frozen LM head, shared by every head (``HeadProjection``).
 public final class MedusaHeads: @unchecked Sendable {
   /// One ResBlock: a square linear layer with bias.
-  struct ResBlock: Sendable {
-    var weight: WeightMatrix
-    var bias: FloatBuffer
+  package struct ResBlock: Sendable {
+    package var weight: WeightMatrix
+    package var bias: FloatBuffer
   }
 
   /// One head: its ResBlocks in order (a shared block appears L times) and the projection (its
   /// own, or the backbone's LM head).
-  struct Head: Sendable {
-    var blocks: [ResBlock]
-    var projection: WeightMatrix
+  package struct Head: Sendable {
+    package var blocks: [ResBlock]
+    package var projection: WeightMatrix
   }
 
   /// Number of heads (K).
@@ -39,7 +39,7 @@ public final class MedusaHeads: @unchecked Sendable {
   public let origin: String
   /// Disagreements between the heads' config.json and their tensors (the tensors win).
   public let notes: [String]
-  let heads: [Head]
+  package let heads: [Head]
   private let loader: WeightLoader
   /// The backbone whose LM head the shared layout reads (kept alive with its memory map).
   private let backbone: LlamaModel?

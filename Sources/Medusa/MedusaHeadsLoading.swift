@@ -7,6 +7,20 @@ extension MedusaHeads {
   public static let fileNames = ["medusa_lm_head.safetensors", "medusa_lm_head.pt"]
   /// The tensor-name prefix of heads inside a full Medusa-2 checkpoint.
   public static let fullCheckpointPrefix = "medusa_head."
+  /// The link by which a training checkpoint folder (MedusaTraining's `CheckpointFolder`) names
+  /// the folder of its current step.
+  package static let checkpointPointer = "current"
+
+  /// The folder to read heads from when `directory` is given as heads: a training checkpoint's
+  /// current step (the target of its ``checkpointPointer`` link), else `directory` itself.
+  package static func currentStep(of directory: URL) -> URL {
+    guard
+      let target = try? FileManager.default.destinationOfSymbolicLink(
+        atPath: directory.appendingPathComponent(checkpointPointer).path)
+    else { return directory }
+    return target.hasPrefix("/")
+      ? URL(fileURLWithPath: target) : directory.appendingPathComponent(target)
+  }
 
   /// Loads heads in the original layout (own projections) from a folder in any published
   /// layout: `medusa_lm_head.safetensors`, `medusa_lm_head.pt` (a PyTorch zip read by a
@@ -14,7 +28,7 @@ extension MedusaHeads {
   /// tensors beside the backbone's. A `config.json` there, if it has
   /// `medusa_num_heads`/`medusa_num_layers`, is checked against the tensors. A folder whose
   /// config.json declares `medusa_head_projection: base_lm_head` needs the backbone's LM head:
-  /// ``load(directory:model:)``. A training checkpoint folder (``HeadCheckpoint``) is read
+  /// ``load(directory:model:)``. A training checkpoint folder (``currentStep(of:)``) is read
   /// through its `current` link, once, so that every file comes from the same step.
   public static func load(directory: URL, backbone: LlamaConfig) throws(MedusaError)
     -> MedusaHeads
@@ -33,7 +47,7 @@ extension MedusaHeads {
   private static func load(directory given: URL, config: LlamaConfig, model: LlamaModel?)
     throws(MedusaError) -> MedusaHeads
   {
-    let directory = HeadCheckpoint.headsFolder(given)
+    let directory = currentStep(of: given)
     let configured = try HeadsConfig(directory: directory)
     func make(_ source: any TensorSource, prefix: String, origin: String) throws(MedusaError)
       -> MedusaHeads

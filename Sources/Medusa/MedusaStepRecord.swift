@@ -50,29 +50,29 @@ public struct LosslessStepTrace: Sendable, Equatable {
 /// (the record above, plus the logits the step read).
 extension MedusaDecoder {
   /// What one step produced (``MedusaDecoder/step(recordLogits:)``).
-  struct StepOutcome {
+  package struct StepOutcome {
     /// The step as the trace records it (its tokens before the stop rule).
-    var record: MedusaStepRecord
+    package var record: MedusaStepRecord
     /// For each accepted token, the logits it was verified against (when logits are recorded).
-    var logits: [[Float]]
+    package var logits: [[Float]]
     /// The logits of every tree node, in node order (when logits are recorded).
-    var treeLogits: [[Float]]
+    package var treeLogits: [[Float]]
     /// The logits of every head the tree uses, from which the step's proposals came (when
     /// logits are recorded).
-    var headLogits: [[Float]]
+    package var headLogits: [[Float]]
     /// Every head's top-10 token ids (descending, ties to the lowest id): the proposals.
-    var headTopK: [[Int]]
+    package var headTopK: [[Int]]
   }
 
   /// One step of the decode loop, as an observer sees it.
-  struct StepObservation {
+  package struct StepObservation {
     /// 0-based step number.
-    var index: Int
+    package var index: Int
     /// Cache length before the step (the root's position).
-    var committed: Int
+    package var committed: Int
     /// The step.
-    var outcome: StepOutcome
+    package var outcome: StepOutcome
     /// The tokens the step appended to the output, after the stop rule.
-    var appended: [Int]
+    package var appended: [Int]
   }
 }

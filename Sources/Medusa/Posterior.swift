@@ -103,13 +103,13 @@ public enum Posterior {
   }
 
   /// Length of the run of leading `true`s: `torch.cumprod(mask).sum()` of the original.
-  static func leadingRun(_ accepted: [Bool]) -> Int {
+  package static func leadingRun(_ accepted: [Bool]) -> Int {
     accepted.firstIndex(of: false) ?? accepted.count
   }
 
   /// The original's choice among rows with accept lengths `lengths`: the first row with the
   /// largest length (`torch.argmax`), or row 0 when nothing is accepted.
-  static func firstLongest(_ lengths: [Int]) -> Verdict {
+  package static func firstLongest(_ lengths: [Int]) -> Verdict {
     let longest = lengths.max() ?? 0
     guard longest > 0, let row = lengths.firstIndex(of: longest) else {
       return Verdict(bestCandidate: 0, acceptLength: 0)

@@ -39,7 +39,7 @@ public struct TypicalAcceptance: Equatable, Sendable {
   }
 
   /// `softmax(logits / temperature)` in Double: `exp(x - max x) / Σ exp(x - max x)`.
-  func probabilities(_ logits: [Float]) -> [Double] {
+  package func probabilities(_ logits: [Float]) -> [Double] {
     let scaled = logits.map { Double($0) / temperature }
     let top = scaled.max() ?? 0
     let weights = scaled.map { Foundation.exp($0 - top) }
@@ -49,7 +49,7 @@ public struct TypicalAcceptance: Equatable, Sendable {
 
   /// The acceptance threshold `min(ε, δ * exp(-H))` for probabilities `p`, with the original's
   /// entropy `H = -Σ p log(p + 1e-5)` (the 1e-5 keeps `log` finite at p = 0).
-  func threshold(_ p: [Double]) -> Double {
+  package func threshold(_ p: [Double]) -> Double {
     let entropy = -p.reduce(0) { $0 + $1 * Foundation.log($1 + 1e-5) }
     return min(posteriorThreshold, posteriorAlpha * Foundation.exp(-entropy))
   }

@@ -7,9 +7,11 @@ import Llama
 /// invisible), every chunk's K/V rows committed, the last token's logits left in the state.
 /// The autoregressive decoder, ``MedusaDecoder/prefill(prompt:maxNewTokens:verification:)``,
 /// distillation and the conformance references all start here.
-enum Prefill {
+package enum Prefill {
   /// Runs `prompt` through `model` into `state`'s cache, which the caller has emptied.
-  static func run(model: LlamaModel, state: InferenceState, prompt: [Int]) throws(LlamaError) {
+  package static func run(model: LlamaModel, state: InferenceState, prompt: [Int])
+    throws(LlamaError)
+  {
     guard !prompt.isEmpty else { throw .invalidForward(reason: "empty prompt") }
     guard prompt.count <= state.cache.capacity else {
       throw .cacheOverflow(needed: prompt.count, capacity: state.cache.capacity)

@@ -1,4 +1,5 @@
 import Foundation
+import Medusa
 import MedusaKernels
 
 /// Measures this machine's memory bandwidth with a STREAM-style triad,
@@ -78,16 +79,5 @@ extension BandwidthProbe {
       rates.append(Double(4 * count) / seconds / 1e9)
     }
     return Statistics.median(rates)
-  }
-}
-
-/// Small helpers for benchmark numbers.
-enum Statistics {
-  /// The median of `values` (0 for none).
-  static func median(_ values: [Double]) -> Double {
-    guard !values.isEmpty else { return 0 }
-    let sorted = values.sorted()
-    let middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
   }
 }

@@ -52,7 +52,7 @@ enum BenchCommand {
     }
     let decodeRate = Statistics.median(decodeRates)
     let effective = bytes * decodeRate / 1e9
-    let curve = try forwardCostCurve(model: model, state: decoder.state, repeats: repeats)
+    let curve = try ForwardCost.relativeCurve(model: model, state: decoder.state, repeats: repeats)
 
     var medusaLines: [String] = []
     var medusaJSON: [[String: Any]] = []
@@ -112,29 +112,4 @@ enum BenchCommand {
     }
   }
 
-  /// Median time of a forward of T causal tokens after a 64-token prefix, over T = 1.
-  static func forwardCostCurve(model: LlamaModel, state: InferenceState, repeats: Int) throws
-    -> [(tokens: Int, relative: Double)]
-  {
-    let sizes = [1, 2, 4, 8, 16, 32, 64]
-    var medians: [Double] = []
-    try state.cache.truncate(to: 0)
-    let prefix = (0..<64).map { ($0 * 31 + 5) % model.config.vocabularySize }
-    try model.forward(
-      tokens: prefix, positions: Array(0..<64), plan: .causal(64), logitsFor: [], state: state)
-    try state.cache.commit(64)
-    for size in sizes {
-      let tokens = (0..<size).map { ($0 * 17 + 3) % model.config.vocabularySize }
-      var times: [Double] = []
-      for _ in 0..<max(repeats, 3) {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try model.forward(
-          tokens: tokens, positions: Array(64..<(64 + size)), plan: .causal(size),
-          logitsFor: Array(0..<size), state: state)
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-      }
-      medians.append(Statistics.median(times))
-    }
-    return zip(sizes, medians).map { ($0, $1 / medians[0]) }
-  }
 }

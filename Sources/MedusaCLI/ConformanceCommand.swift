@@ -1,6 +1,7 @@
 import Foundation
 import Llama
 import Medusa
+import MedusaConformance
 import MedusaFormats
 import MedusaKernels
 

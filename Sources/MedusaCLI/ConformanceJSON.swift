@@ -1,4 +1,5 @@
 import Medusa
+import MedusaConformance
 
 /// `medusa conformance check --json`: the report as one JSON object, for other backends' CI
 /// (fields in Docs/CONFORMANCE.md §5).

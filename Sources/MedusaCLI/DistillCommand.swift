@@ -3,6 +3,7 @@ import Llama
 import Medusa
 import MedusaKernels
 import MedusaTokenizer
+import MedusaTraining
 
 #if canImport(Darwin)
   import Darwin

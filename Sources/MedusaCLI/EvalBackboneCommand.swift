@@ -1,6 +1,7 @@
 import Foundation
 import Llama
 import Medusa
+import MedusaTraining
 import MedusaKernels
 
 /// `medusa eval-backbone`: how far a backbone trained with Medusa-2 moved from the original

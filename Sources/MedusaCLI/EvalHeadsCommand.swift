@@ -2,6 +2,7 @@ import Foundation
 import Llama
 import Medusa
 import MedusaKernels
+import MedusaTraining
 
 /// `medusa eval-heads`: per-head top-1 .. top-k accuracy on stored sequences, the quantity of
 /// the original `heads_accuracy.py` (see ``HeadAccuracy``). With `--tree A[,B...]`, it also runs

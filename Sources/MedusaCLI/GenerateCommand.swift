@@ -1,6 +1,7 @@
 import Foundation
 import Llama
 import Medusa
+import MedusaConformance
 import MedusaKernels
 import MedusaTokenizer
 

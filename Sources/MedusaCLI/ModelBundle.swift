@@ -1,6 +1,7 @@
 import Foundation
 import Llama
 import Medusa
+import MedusaConformance
 import MedusaKernels
 import MedusaTokenizer
 
@@ -78,17 +79,13 @@ struct ModelBundle {
     }
   }
 
-  /// A published tree by name, or a JSON file of index paths.
+  /// A published tree by name, or a JSON file of index paths
+  /// (``MedusaChoices/resolve(_:headCount:)``).
   static func tree(_ nameOrPath: String, headCount: Int) throws -> MedusaChoices {
-    if let published = try MedusaChoices.named(nameOrPath, headCount: headCount) {
-      return published
+    guard let choices = try MedusaChoices.resolve(nameOrPath, headCount: headCount) else {
+      throw UsageError("--tree " + TreeCommand.unknown(nameOrPath))
     }
-    guard FileManager.default.fileExists(atPath: nameOrPath) else {
-      throw UsageError(
-        "--tree '\(nameOrPath)' is neither a Golden tree (\(ConformanceTrees.names.joined(separator: ", "))) nor a file"
-      )
-    }
-    return try MedusaChoices(contentsOfFile: nameOrPath, headCount: headCount)
+    return choices
   }
 
   /// The stop tokens of the model (config + generation config + tokenizer).

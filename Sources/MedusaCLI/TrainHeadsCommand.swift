@@ -3,6 +3,7 @@ import Llama
 import Medusa
 import MedusaFormats
 import MedusaKernels
+import MedusaTraining
 
 /// `medusa train-heads`: Medusa-1 training (paper §2.2.1) of K heads on a frozen backbone from
 /// `DATA/sequences.jsonl` (written by `medusa distill`). The backbone's hidden states are

@@ -1,6 +1,7 @@
 import Foundation
 import Llama
 import Medusa
+import MedusaTraining
 import MedusaKernels
 
 /// `medusa train-medusa2`: Medusa-2 training (paper §2.2.2) of the backbone and the heads

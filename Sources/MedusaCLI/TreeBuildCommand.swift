@@ -2,6 +2,7 @@ import Foundation
 import Llama
 import Medusa
 import MedusaKernels
+import MedusaTraining
 
 /// `medusa tree --accuracy FILE (--nodes N | --auto)`: builds a `medusa_choices` tree from the
 /// head accuracies `medusa eval-heads --json` wrote, by the paper's greedy construction
@@ -10,10 +11,10 @@ import MedusaKernels
 ///
 /// `--auto` measures this machine's cost of one forward pass of T = 1 ... `--max-tokens` tokens
 /// (after a 64-token prefix, logits for every token, as a tree step computes them; see
-/// ``forwardSeconds(model:maxTokens:repeats:parallelism:)``) and picks the N maximising
+/// ``ForwardCost/forwardSeconds(model:maxTokens:repeats:parallelism:)``) and picks the N maximising
 /// `(1 + expected accepted tokens(N)) / cost(N + 1)`, printing the curve and the choice. With
 /// `--heads DIR` the step cost also counts the heads' logits for the tree's depth, measured on
-/// this machine (``headCost(model:heads:repeats:parallelism:)``): with a large vocabulary, heads
+/// this machine (``ForwardCost/headSeconds(heads:repeats:parallelism:)``): with a large vocabulary, heads
 /// with their own projections cost several LM heads per step, shared-LM-head heads about one.
 enum TreeBuildCommand {
   /// `medusa tree --accuracy FILE [options]`.
@@ -63,15 +64,15 @@ enum TreeBuildCommand {
     if auto {
       let model = try LlamaModel(path: try ModelLocator.model(modelPath))
       let parallelism = Parallelism(threads: threads)
-      let seconds = try forwardSeconds(
+      let seconds = try ForwardCost.forwardSeconds(
         model: model, maxTokens: maxTokens, repeats: repeats, parallelism: parallelism)
       let cost = seconds.map { $0 / seconds[0] }
       var headCost: [Double] = []
       if let headsPath {
         let heads = try MedusaHeads.load(directory: URL(fileURLWithPath: headsPath), model: model)
-        headCost = try headSeconds(heads: heads, repeats: repeats, parallelism: parallelism).map {
-          $0 / seconds[0]
-        }
+        headCost = ForwardCost.headSeconds(
+          heads: heads, repeats: repeats, parallelism: parallelism
+        ).map { $0 / seconds[0] }
         Output.error(
           "heads (\(heads.headProjection.rawValue)) cost for depth 1...\(headCost.count), relative to a one-token forward: "
             + headCost.map { String(format: "%.3f", $0) }.joined(separator: " "))
@@ -109,71 +110,4 @@ enum TreeBuildCommand {
     }
   }
 
-  /// Seconds of the heads' logits (``MedusaHeads/logits(hidden:heads:into:work:parallelism:)``)
-  /// for the first d heads, d = 1 ... K, measured as ``forwardSeconds(model:maxTokens:repeats:parallelism:)``
-  /// measures forwards.
-  static func headSeconds(heads: MedusaHeads, repeats: Int, parallelism: Parallelism) throws
-    -> [Double]
-  {
-    let count = heads.headCount
-    let hidden = FloatBuffer(
-      copying: (0..<heads.hiddenSize).map { Float(($0 * 37) % 11) / 11 - 0.5 })
-    let output = FloatBuffer(count * heads.vocabularySize)
-    let work = FloatBuffer(heads.workCount(heads: count))
-    func seconds(_ depth: Int, _ times: Int) -> Double {
-      let start = DispatchTime.now().uptimeNanoseconds
-      for _ in 0..<times {
-        heads.logits(
-          hidden: hidden.base, heads: depth, into: output.base, work: work.base,
-          parallelism: parallelism)
-      }
-      return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(times)
-    }
-    let times = (1...count).map { depth in
-      _ = seconds(depth, 1)
-      return max(1, Int(0.01 / max(seconds(depth, 1), 1e-9)))
-    }
-    var samples = [[Double]](repeating: [], count: count)
-    for _ in 0..<repeats {
-      for depth in 1...count { samples[depth - 1].append(seconds(depth, times[depth - 1])) }
-    }
-    return samples.map { $0.sorted()[$0.count / 2] }
-  }
-
-  /// Seconds of a forward of T tokens (T = 1 ... maxTokens) after a 64-token prefix; element
-  /// T - 1 is T's. One sample of T times enough back-to-back forwards to last about 10 ms (tiny
-  /// models run a forward in microseconds); the sizes take turns, `repeats` rounds, so that load
-  /// on a shared machine spreads over all of them; each size's time is the median of its samples.
-  static func forwardSeconds(
-    model: LlamaModel, maxTokens: Int, repeats: Int, parallelism: Parallelism
-  ) throws -> [Double] {
-    let state = try model.makeState(
-      capacity: 64 + maxTokens, maxBatch: max(64, maxTokens), parallelism: parallelism)
-    let vocabulary = model.config.vocabularySize
-    let prefix = (0..<64).map { ($0 * 31 + 5) % vocabulary }
-    try model.forward(
-      tokens: prefix, positions: Array(0..<64), plan: .causal(64), logitsFor: [], state: state)
-    try state.cache.commit(64)
-    func seconds(_ size: Int, _ count: Int) throws -> Double {
-      let tokens = (0..<size).map { ($0 * 17 + 3) % vocabulary }
-      let start = DispatchTime.now().uptimeNanoseconds
-      for _ in 0..<count {
-        try model.forward(
-          tokens: tokens, positions: Array(64..<(64 + size)), plan: .causal(size),
-          logitsFor: Array(0..<size), state: state)
-      }
-      return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(count)
-    }
-    let counts = try (1...maxTokens).map { size in
-      _ = try seconds(size, 1)
-      return max(1, Int(0.01 / max(try seconds(size, 1), 1e-9)))
-    }
-    var samples = [[Double]](repeating: [], count: maxTokens)
-    for _ in 0..<repeats {
-      for size in 1...maxTokens {
-        samples[size - 1].append(try seconds(size, counts[size - 1]))
-      }
-    }
-    return samples.map { $0.sorted()[$0.count / 2] }
-  }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Medusa
+import MedusaConformance
 
 /// `medusa tree show|normalize`: draw a tree and print its buffers, or convert between the full
 /// `medusa_choices` list and TensorRT-LLM's leaf-paths form. Any other subcommand goes to
@@ -63,7 +64,7 @@ enum TreeCommand {
     guard arguments.positionals.count == 1, let path = arguments.positionals.first else {
       throw UsageError("give one tree FILE (see medusa tree normalize --help)")
     }
-    let paths = try readPaths(path)
+    let paths = try MedusaChoices.indexPaths(contentsOfFile: path)
     let depth = paths.map(\.count).max() ?? 0
     let choices = try MedusaChoices(leafPaths: paths, headCount: heads == 0 ? depth : heads)
     let output = target == "full" ? choices.sortedPaths : choices.leafPaths
@@ -74,37 +75,18 @@ enum TreeCommand {
   }
 
   /// A published tree by name, or a JSON file in either form (full list or leaf paths), with
-  /// the name it is shown under; validated for `headCount` heads (default: its own depth).
+  /// the name it is shown under (``ConformanceTrees/resolve(_:headCount:)``).
   static func load(_ source: String, headCount: Int?) throws -> (
     name: String, choices: MedusaChoices
   ) {
-    if let paths = ConformanceTrees.paths(named: source) {
-      let depth = paths.map(\.count).max() ?? 0
-      return (source, try MedusaChoices(paths: paths, headCount: headCount ?? depth))
+    guard let tree = try ConformanceTrees.resolve(source, headCount: headCount) else {
+      throw UsageError(unknown(source))
     }
-    guard FileManager.default.fileExists(atPath: source) else {
-      throw UsageError(
-        "'\(source)' is neither a Golden tree (\(ConformanceTrees.names.joined(separator: ", "))) nor a file"
-      )
-    }
-    let paths = try readPaths(source)
-    let depth = paths.map(\.count).max() ?? 0
-    let name = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
-    let full = try? MedusaChoices(paths: paths, headCount: headCount ?? depth)
-    return (name, try full ?? MedusaChoices(leafPaths: paths, headCount: headCount ?? depth))
+    return tree
   }
 
-  /// The index paths of a JSON tree file, unvalidated.
-  static func readPaths(_ path: String) throws -> [[Int]] {
-    let data: Data
-    do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-      throw UsageError("\(path): \(error.localizedDescription)")
-    }
-    guard let paths = try? JSONDecoder().decode([[Int]].self, from: data) else {
-      throw UsageError("\(path): expected a JSON array of index paths such as [[0], [0, 0], [1]]")
-    }
-    return paths
+  /// The message for a tree `source` that is neither a Golden tree nor a file.
+  static func unknown(_ source: String) -> String {
+    "'\(source)' is neither a Golden tree (\(ConformanceTrees.names.joined(separator: ", "))) nor a file"
   }
 }

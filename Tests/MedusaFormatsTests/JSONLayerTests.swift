@@ -3,7 +3,7 @@ import XCTest
 
 @testable import MedusaFormats
 
-/// Issue 13, item 4: the package's one JSON layer. One integer rule (a JSON integer is written
+/// The package's one JSON layer. One integer rule (a JSON integer is written
 /// without fraction or exponent: `1.9`, `1.0`, `1e3`, `true` are not integers, and `1e30` is
 /// not a huge integer), one error style (the file, the byte, the reason, one line), and strings
 /// kept scalar for scalar (a raw U+FEFF included).

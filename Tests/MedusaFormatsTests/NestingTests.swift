@@ -9,7 +9,7 @@ import XCTest
   import Darwin
 #endif
 
-/// Issue 13, item 1: no file crashes the readers. Values that nest tens of thousands of levels
+/// No file crashes the readers. Values that nest tens of thousands of levels
 /// deep (which would overflow the stack when built, compared or freed recursively) and dicts
 /// that contain themselves are one-line errors; FIFOs and devices are refused before they are
 /// opened for reading (item 2).

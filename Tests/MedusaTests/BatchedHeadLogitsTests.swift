@@ -2,6 +2,7 @@ import Foundation
 import GoldenSupport
 import Llama
 import MedusaKernels
+import MedusaTestSupport
 import XCTest
 
 @testable import Medusa

@@ -3,6 +3,7 @@ import GoldenSupport
 import Llama
 import MedusaFormats
 import MedusaKernels
+import MedusaTestSupport
 import XCTest
 
 @testable import Medusa

@@ -4,67 +4,6 @@ import XCTest
 
 @testable import Medusa
 
-/// Loads the JSON files of `Golden/cases/trees/`, written by
-/// `Golden/tools/medusa_original_reference.py` from the original implementation.
-enum GoldenTrees {
-  /// One tree and the original `generate_medusa_buffers` output for it.
-  struct BuffersCase: Decodable {
-    let name: String
-    let choices: [[Int]]
-    let attnMask: [[Int]]
-    let treeIndices: [Int]
-    let positionIds: [Int]
-    let retrieveIndices: [[Int]]
-  }
-
-  /// A verdict as the golden files spell it.
-  struct GoldenVerdict: Decodable, Equatable {
-    let bestCandidate: Int
-    let acceptLength: Int
-  }
-
-  /// One posterior case: a tree, the step's tokens and logits, and the original's verdicts.
-  struct PosteriorCase: Decodable {
-    let id: Int
-    let tree: String
-    let choices: [[Int]]
-    let heads: Int
-    let temperature: Double
-    let posteriorThreshold: Double
-    let posteriorAlpha: Double
-    let baseToken: Int
-    let headTopk: [[Int]]
-    let treeCandidates: [Int]
-    let candidates: [[Int]]
-    let nodeLogits: [[Float]]
-    let original: GoldenVerdict
-    let expected: GoldenVerdict
-    let padAcceptedByOriginal: Bool
-  }
-
-  struct File<Case: Decodable>: Decodable {
-    let cases: [Case]
-  }
-
-  /// `Golden/cases/trees` of this repository.
-  static func directory() throws -> URL {
-    Golden.root.appendingPathComponent("Golden/cases/trees")
-  }
-
-  static func load<Case: Decodable>(_ name: String, as: Case.Type) throws -> [Case] {
-    let data = try Data(contentsOf: directory().appendingPathComponent(name))
-    let decoder = JSONDecoder()
-    decoder.keyDecodingStrategy = .convertFromSnakeCase
-    return try decoder.decode(File<Case>.self, from: data).cases
-  }
-
-  static func buffers() throws -> [BuffersCase] { try load("buffers.json", as: BuffersCase.self) }
-
-  static func posterior() throws -> [PosteriorCase] {
-    try load("posterior.json", as: PosteriorCase.self)
-  }
-}
-
 final class TreeBuffersGoldenTests: XCTestCase {
   func testBuffersEqualOriginalForEveryGoldenTree() throws {
     let cases = try GoldenTrees.buffers()

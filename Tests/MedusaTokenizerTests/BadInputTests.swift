@@ -3,7 +3,7 @@ import XCTest
 
 @testable import MedusaTokenizer
 
-/// Issue 3, item 8: malformed files and bad input are clear errors, never crashes.
+/// Malformed files and bad input are clear errors, never crashes.
 final class BadInputTests: XCTestCase {
   private let model =
     #"{"type":"BPE","vocab":{"a":0,"b":1,"ab":2,"<unk>":3},"merges":["a b"],"unk_token":"<unk>"}"#

@@ -3,7 +3,7 @@ import XCTest
 
 @testable import MedusaTokenizer
 
-/// Issue 3, item 5: the Swift chat templates render what jinja2 renders from the real Jinja
+/// The Swift chat templates render what jinja2 renders from the real Jinja
 /// templates (Golden/tokenizers/chat_templates.json).
 final class ChatTemplateTests: XCTestCase {
   func testTemplatesMatchJinjaRenderings() throws {

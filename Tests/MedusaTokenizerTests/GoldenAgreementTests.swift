@@ -3,7 +3,7 @@ import XCTest
 
 @testable import MedusaTokenizer
 
-/// Issue 3, item 3: for every family and every corpus string, Swift must produce the ids and
+/// For every family and every corpus string, Swift must produce the ids and
 /// the text that the tokenizers library produced (Golden/tools/tokenizers/generate.py).
 final class GoldenAgreementTests: XCTestCase {
   func testLlama2() throws { try agree("llama2") }

@@ -3,7 +3,7 @@ import XCTest
 
 @testable import MedusaTokenizer
 
-/// Issue 13, item 6: the NFC, NFD, NFKC and NFKD normalizers against Python's unicodedata on
+/// The NFC, NFD, NFKC and NFKD normalizers against Python's unicodedata on
 /// every code point assigned in its Unicode version and on every decomposition pair
 /// (Golden/tokenizers/unicode_normalization.json, Golden/tools/tokenizers/make_normalization_refs.py),
 /// plus every Hangul syllable, LV + T, L + V and L + V + T by the Hangul algorithm.

@@ -3,7 +3,7 @@ import XCTest
 
 @testable import MedusaTokenizer
 
-/// Issue 3, item 4: streamed chunks concatenate to the full decode, and a chunk never holds
+/// Streamed chunks concatenate to the full decode, and a chunk never holds
 /// text that a later id would change (half a byte-fallback sequence, broken UTF-8).
 final class StreamingDecoderTests: XCTestCase {
   /// Streams `ids` and checks that every chunk extends a prefix of the final text.

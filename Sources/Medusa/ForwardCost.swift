@@ -1,0 +1,119 @@
+import Foundation
+import Llama
+import MedusaKernels
+
+/// What a Medusa step costs on this machine, measured: the forward of T tokens that verifies a
+/// tree of T - 1 candidates (paper §2.1.2: a tree of T nodes is one forward of T tokens), and the
+/// heads' logits for a tree of depth d. `medusa bench` prints the forward curve; `medusa tree
+/// --auto` feeds both curves to the speed model (MedusaTraining's `TreeConstruction.speedCurve`)
+/// to choose the tree size. Every forward runs after a 64-token causal prefix, on token ids that
+/// depend only on the vocabulary size. Times are wall-clock seconds and differ from run to run;
+/// nothing here changes any result of decoding.
+public enum ForwardCost {
+  /// The prefix every measured forward follows.
+  public static let prefixLength = 64
+
+  /// The tree sizes of ``relativeCurve(model:state:repeats:)``.
+  public static let curveSizes = [1, 2, 4, 8, 16, 32, 64]
+
+  /// The cost of a forward of T causal tokens (T in ``curveSizes``) after a 64-token prefix,
+  /// relative to T = 1: the median of `max(repeats, 3)` single forwards of each size. Uses
+  /// (and empties first) `state`'s cache, which needs 128 positions.
+  public static func relativeCurve(model: LlamaModel, state: InferenceState, repeats: Int)
+    throws(LlamaError) -> [(tokens: Int, relative: Double)]
+  {
+    let sizes = curveSizes
+    var medians: [Double] = []
+    try state.cache.truncate(to: 0)
+    try runPrefix(model: model, state: state)
+    for size in sizes {
+      let tokens = (0..<size).map { ($0 * 17 + 3) % model.config.vocabularySize }
+      var times: [Double] = []
+      for _ in 0..<max(repeats, 3) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try model.forward(
+          tokens: tokens, positions: Array(64..<(64 + size)), plan: .causal(size),
+          logitsFor: Array(0..<size), state: state)
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+      }
+      medians.append(Statistics.median(times))
+    }
+    return zip(sizes, medians).map { ($0, $1 / medians[0]) }
+  }
+
+  /// Seconds of a forward of T tokens (T = 1 ... maxTokens) after a 64-token prefix; element
+  /// T - 1 is T's. One sample of T times enough back-to-back forwards to last about 10 ms (tiny
+  /// models run a forward in microseconds); the sizes take turns, `repeats` rounds, so that load
+  /// on a shared machine spreads over all of them; each size's time is the median of its samples.
+  /// Makes its own state (``prefixLength`` + `maxTokens` positions).
+  public static func forwardSeconds(
+    model: LlamaModel, maxTokens: Int, repeats: Int, parallelism: Parallelism
+  ) throws(LlamaError) -> [Double] {
+    let state = try model.makeState(
+      capacity: prefixLength + maxTokens, maxBatch: max(64, maxTokens), parallelism: parallelism)
+    let vocabulary = model.config.vocabularySize
+    try runPrefix(model: model, state: state)
+    func seconds(_ size: Int, _ count: Int) throws(LlamaError) -> Double {
+      let tokens = (0..<size).map { ($0 * 17 + 3) % vocabulary }
+      let start = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<count {
+        try model.forward(
+          tokens: tokens, positions: Array(64..<(64 + size)), plan: .causal(size),
+          logitsFor: Array(0..<size), state: state)
+      }
+      return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(count)
+    }
+    var counts: [Int] = []
+    for size in 1...maxTokens {
+      _ = try seconds(size, 1)
+      counts.append(max(1, Int(0.01 / max(try seconds(size, 1), 1e-9))))
+    }
+    var samples = [[Double]](repeating: [], count: maxTokens)
+    for _ in 0..<repeats {
+      for size in 1...maxTokens {
+        samples[size - 1].append(try seconds(size, counts[size - 1]))
+      }
+    }
+    return samples.map { $0.sorted()[$0.count / 2] }
+  }
+
+  /// Seconds of the heads' logits (``MedusaHeads/logits(hidden:heads:into:work:parallelism:)``)
+  /// for the first d heads, d = 1 ... K, measured as
+  /// ``forwardSeconds(model:maxTokens:repeats:parallelism:)`` measures forwards.
+  public static func headSeconds(heads: MedusaHeads, repeats: Int, parallelism: Parallelism)
+    -> [Double]
+  {
+    let count = heads.headCount
+    let hidden = FloatBuffer(
+      copying: (0..<heads.hiddenSize).map { Float(($0 * 37) % 11) / 11 - 0.5 })
+    let output = FloatBuffer(count * heads.vocabularySize)
+    let work = FloatBuffer(heads.workCount(heads: count))
+    func seconds(_ depth: Int, _ times: Int) -> Double {
+      let start = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<times {
+        heads.logits(
+          hidden: hidden.base, heads: depth, into: output.base, work: work.base,
+          parallelism: parallelism)
+      }
+      return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(times)
+    }
+    let times = (1...count).map { depth in
+      _ = seconds(depth, 1)
+      return max(1, Int(0.01 / max(seconds(depth, 1), 1e-9)))
+    }
+    var samples = [[Double]](repeating: [], count: count)
+    for _ in 0..<repeats {
+      for depth in 1...count { samples[depth - 1].append(seconds(depth, times[depth - 1])) }
+    }
+    return samples.map { $0.sorted()[$0.count / 2] }
+  }
+
+  /// The 64-token causal prefix, committed to `state`'s cache.
+  private static func runPrefix(model: LlamaModel, state: InferenceState) throws(LlamaError) {
+    let prefix = (0..<prefixLength).map { ($0 * 31 + 5) % model.config.vocabularySize }
+    try model.forward(
+      tokens: prefix, positions: Array(0..<prefixLength), plan: .causal(prefixLength),
+      logitsFor: [], state: state)
+    try state.cache.commit(prefixLength)
+  }
+}
