@@ -140,7 +140,7 @@ enum ConformanceCommand {
     try arguments.finish()
     try OutputFile.refuseToReplace(out, force: force)
 
-    let model = try LlamaModel(path: modelURL)
+    let model = try ModelLocator.load(modelURL)
     let headsURL =
       headsArgument.map { URL(fileURLWithPath: $0) }
       ?? model.directory.appendingPathComponent("medusa")

@@ -59,7 +59,7 @@ enum DistillCommand {
     let force = arguments.flag("force")
     try arguments.finish()
 
-    let model = try LlamaModel(path: modelURL)
+    let model = try ModelLocator.load(modelURL)
     let prompts = try readPrompts(URL(fileURLWithPath: promptsPath), model: model, chat: chat)
     let out = URL(fileURLWithPath: outPath)
     let file = out.appendingPathComponent(DistilledSequence.fileName)

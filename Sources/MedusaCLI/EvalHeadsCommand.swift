@@ -66,7 +66,7 @@ enum EvalHeadsCommand {
     try arguments.finish()
 
     let parallelism = Parallelism(threads: threads)
-    let model = try LlamaModel(path: modelURL)
+    let model = try ModelLocator.load(modelURL)
     let headsURL = URL(fileURLWithPath: headsPath)
     let heads = try MedusaHeads.load(directory: headsURL, model: model)
     let dataURL = URL(fileURLWithPath: dataPath).appendingPathComponent(DistilledSequence.fileName)

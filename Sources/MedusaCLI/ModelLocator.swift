@@ -1,4 +1,6 @@
 import Foundation
+import Llama
+import Medusa
 
 /// Finds the embedded default model wherever the binary runs from: the package root is the
 /// nearest ancestor of the executable (or, failing that, of this source file) that holds
@@ -54,5 +56,11 @@ enum ModelLocator {
       )
     }
     return root.appendingPathComponent(defaultModelPath)
+  }
+
+  /// Loads the backbone at `url` (a Hugging Face folder or a GGUF file); a Medusa-2 model
+  /// folder's `medusa_head.*` tensors are allowed beside it, so every command takes one.
+  static func load(_ url: URL) throws -> LlamaModel {
+    try LlamaModel(path: url, ignoredPrefixes: [MedusaHeads.fullCheckpointPrefix])
   }
 }

@@ -106,7 +106,7 @@ enum TrainHeadsCommand {
     }
 
     let parallelism = Parallelism(threads: threads)
-    let model = try LlamaModel(path: modelURL)
+    let model = try ModelLocator.load(modelURL)
     let config = model.config
     let dataURL = URL(fileURLWithPath: dataPath).appendingPathComponent(DistilledSequence.fileName)
     let sequences = try DistilledSequence.read(dataURL, vocabulary: config.vocabularySize)

@@ -62,7 +62,7 @@ enum TreeBuildCommand {
     let accuracy = try HeadAccuracy.rankTable(json: try Data(contentsOf: url), source: url.path)
     var size = nodes
     if auto {
-      let model = try LlamaModel(path: try ModelLocator.model(modelPath))
+      let model = try ModelLocator.load(try ModelLocator.model(modelPath))
       let parallelism = Parallelism(threads: threads)
       let seconds = try ForwardCost.forwardSeconds(
         model: model, maxTokens: maxTokens, repeats: repeats, parallelism: parallelism)
