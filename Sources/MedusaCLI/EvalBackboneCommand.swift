@@ -1,8 +1,8 @@
 import Foundation
 import Llama
 import Medusa
-import MedusaTraining
 import MedusaKernels
+import MedusaTraining
 
 /// `medusa eval-backbone`: how far a backbone trained with Medusa-2 moved from the original
 /// (``BackboneQuality``) on held-out sequences: both perplexities over the reply tokens, the

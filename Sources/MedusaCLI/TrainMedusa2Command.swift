@@ -1,8 +1,8 @@
 import Foundation
 import Llama
 import Medusa
-import MedusaTraining
 import MedusaKernels
+import MedusaTraining
 
 /// `medusa train-medusa2`: Medusa-2 training (paper §2.2.2) of the backbone and the heads
 /// together from `DATA/sequences.jsonl` (the model's own replies, `medusa distill`), with

@@ -1,5 +1,5 @@
-import Medusa
 import Llama
+import Medusa
 import MedusaKernels
 
 /// What the Medusa-2 forward pass keeps for its backward pass (``BackbonePass``), for up to

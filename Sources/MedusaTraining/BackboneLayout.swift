@@ -1,5 +1,5 @@
-import Medusa
 import Llama
+import Medusa
 import MedusaKernels
 
 /// The backbone's trainable `f32` master weights for Medusa-2 (paper §2.2.2), packed in one

@@ -1,5 +1,5 @@
-import Medusa
 import Llama
+import Medusa
 import MedusaKernels
 
 /// Forward and hand-written backward pass of the whole backbone on packed sequences, for

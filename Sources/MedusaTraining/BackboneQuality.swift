@@ -1,6 +1,6 @@
-import Medusa
 import Foundation
 import Llama
+import Medusa
 import MedusaKernels
 
 /// How far a backbone trained with Medusa-2 (paper §2.2.2) moved from the original: the paper's

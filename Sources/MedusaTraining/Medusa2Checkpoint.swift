@@ -1,6 +1,6 @@
-import Medusa
 import Foundation
 import Llama
+import Medusa
 import MedusaFormats
 
 /// A Medusa-2 training checkpoint (``Medusa2Trainer``): one step's files saved and replaced as

@@ -1,5 +1,5 @@
-import Medusa
 import Llama
+import Medusa
 import MedusaKernels
 
 /// The Medusa-2 loss of one packed batch and its gradient with respect to every backbone and

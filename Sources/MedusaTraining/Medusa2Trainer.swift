@@ -1,5 +1,5 @@
-import Medusa
 import Llama
+import Medusa
 import MedusaKernels
 
 /// What one Medusa-2 optimizer step did.

@@ -63,11 +63,8 @@ public enum SharedHeads {
   ) -> [[Float]] {
     let outputs = (0..<heads.headCount).map { _ in FloatBuffer(heads.vocabularySize) }
     let work = FloatBuffer(2 * heads.hiddenSize)
-    hidden.withUnsafeBufferPointer { pointer in
-      heads.logits(
-        hidden: pointer.baseAddress!, into: outputs.map(\.base), work: work.base,
-        parallelism: parallelism)
-    }
+    heads.logits(
+      hidden: hidden, into: outputs.map(\.base), work: work.base, parallelism: parallelism)
     return outputs.map { Array(UnsafeBufferPointer(start: $0.base, count: heads.vocabularySize)) }
   }
 
@@ -78,11 +75,8 @@ public enum SharedHeads {
     let v = heads.vocabularySize
     let output = FloatBuffer(count * v)
     let work = FloatBuffer(heads.workCount(heads: count))
-    hidden.withUnsafeBufferPointer { pointer in
-      heads.logits(
-        hidden: pointer.baseAddress!, heads: count, into: output.base, work: work.base,
-        parallelism: parallelism)
-    }
+    heads.logits(
+      hidden: hidden, heads: count, into: output.base, work: work.base, parallelism: parallelism)
     return (0..<count).map { Array(UnsafeBufferPointer(start: output.base + $0 * v, count: v)) }
   }
 

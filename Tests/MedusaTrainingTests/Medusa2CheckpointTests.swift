@@ -1,11 +1,11 @@
 import Foundation
 import GoldenSupport
 import Llama
+import Medusa
 import MedusaFormats
 import MedusaKernels
 import XCTest
 
-import Medusa
 @testable import MedusaTraining
 
 /// Medusa-2 checkpoints (``Medusa2Checkpoint``): a resumed run is bitwise the uninterrupted one;

@@ -2,8 +2,8 @@ import Foundation
 import GoldenSupport
 import Llama
 import Medusa
-import MedusaTraining
 import MedusaKernels
+import MedusaTraining
 import XCTest
 
 /// The Medusa-2 gradient (the whole backbone and the heads) against central finite

@@ -2,9 +2,9 @@ import Foundation
 import GoldenSupport
 import Llama
 import Medusa
-import MedusaTraining
 import MedusaFormats
 import MedusaKernels
+import MedusaTraining
 import XCTest
 
 /// Medusa-2 against PyTorch (Golden/tools/training/medusa2_reference.py): the original's loss
