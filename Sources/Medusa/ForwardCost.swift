@@ -16,9 +16,13 @@ public enum ForwardCost {
   /// The tree sizes of ``relativeCurve(model:state:repeats:)``.
   public static let curveSizes = [1, 2, 4, 8, 16, 32, 64]
 
+  /// The KV-cache positions ``relativeCurve(model:state:repeats:)`` needs: the prefix and the
+  /// largest of ``curveSizes``.
+  public static var curveCapacity: Int { prefixLength + (curveSizes.max() ?? 0) }
+
   /// The cost of a forward of T causal tokens (T in ``curveSizes``) after a 64-token prefix,
   /// relative to T = 1: the median of `max(repeats, 3)` single forwards of each size. Uses
-  /// (and empties first) `state`'s cache, which needs 128 positions.
+  /// (and empties first) `state`'s cache, which needs ``curveCapacity`` positions.
   public static func relativeCurve(model: LlamaModel, state: InferenceState, repeats: Int)
     throws(LlamaError) -> [(tokens: Int, relative: Double)]
   {

@@ -6,7 +6,9 @@ import MedusaKernels
 /// `medusa bench [--model DIR]`: prefill and decode speed, weight bytes per token, effective
 /// bandwidth against this machine's measured read bandwidth (and its triad), the cost of one forward of T
 /// tokens relative to T = 1 (the cost of verifying a tree of T candidates), and, when the
-/// model has Medusa heads, AR against Medusa on several trees (``BenchMedusa``).
+/// model has Medusa heads, AR against Medusa on several trees (``BenchMedusa``). The
+/// measurements are the library's (``MemoryBandwidth``, ``ForwardCost``, ``DecoderBenchmark``);
+/// this command handles the arguments and prints.
 enum BenchCommand {
   /// `medusa bench [options]`.
   static let spec = CommandSpec(
@@ -35,13 +37,16 @@ enum BenchCommand {
     let modelURL = model.directory
     let parallelism = bundle.parallelism
     let threads = parallelism.threads
-    let bandwidth = BandwidthProbe.read(threads: threads)
-    let triad = BandwidthProbe.triad(threads: threads)
+    let bandwidth = MemoryBandwidth.read(threads: threads)
+    let triad = MemoryBandwidth.triad(threads: threads)
     let bytes = Double(model.weightBytesPerForward)
     let prompt = (0..<64).map { ($0 * 7919 + 13) % model.config.vocabularySize }
 
+    let capacity = max(
+      AutoregressiveDecoder.capacity(promptLength: prompt.count, maxNewTokens: tokens),
+      ForwardCost.curveCapacity)
     let decoder = try AutoregressiveDecoder(
-      model: model, capacity: prompt.count + tokens + 64, parallelism: parallelism)
+      model: model, capacity: capacity, parallelism: parallelism)
     var prefillRates: [Double] = []
     var decodeRates: [Double] = []
     for _ in 0..<repeats {
@@ -58,22 +63,20 @@ enum BenchCommand {
     var medusaJSON: [[String: Any]] = []
     if let heads = bundle.heads, !skipMedusa {
       let prompts = try BenchMedusa.prompts(bundle: bundle)
-      let trees = try BenchMedusa.defaultTrees(bundle: bundle, headCount: heads.headCount)
-      let measured = try BenchMedusa.run(
-        bundle: bundle, heads: heads, trees: trees, prompts: prompts, newTokens: tokens * 2,
-        repeats: repeats)
-      medusaLines = BenchMedusa.table(
-        arTokensPerSecond: measured.arTokensPerSecond, rows: measured.rows)
-      medusaJSON = measured.rows.map {
-        [
-          "tree": $0.tree, "nodes": $0.nodes, "tokens_per_step": $0.tokensPerStep,
-          "tokens_per_second": $0.tokensPerSecond,
-          "speedup": $0.speedup,
-        ]
+      func benchmark(_ trees: [(String, MedusaChoices)]) -> DecoderBenchmark {
+        DecoderBenchmark(
+          model: model, heads: heads, trees: trees, prompts: prompts, newTokens: tokens * 2,
+          repeats: repeats, parallelism: parallelism)
       }
+      let greedy = try benchmark(
+        DecoderBenchmark.defaultTrees(shipped: bundle.choices, headCount: heads.headCount)
+      ).greedy()
+      medusaLines = BenchMedusa.table(greedy)
+      medusaJSON = BenchMedusa.json(greedy)
       try BenchSampling.append(
-        to: &medusaLines, json: &medusaJSON, bundle: bundle, heads: heads, prompts: prompts,
-        newTokens: tokens * 2, repeats: repeats)
+        to: &medusaLines, json: &medusaJSON,
+        benchmark: benchmark(
+          DecoderBenchmark.samplingTrees(shipped: bundle.choices, headCount: heads.headCount)))
     }
     if json {
       try Output.json([

@@ -37,7 +37,7 @@ enum Summary {
 
   /// Output tokens per second of decoding (the prompt excluded).
   static func tokensPerSecond(_ result: GenerationResult) -> Double {
-    result.decodeSeconds > 0 ? Double(result.outputIDs.count) / result.decodeSeconds : 0
+    result.outputTokensPerSecond
   }
 
   /// One line for stderr after a streamed generation.
