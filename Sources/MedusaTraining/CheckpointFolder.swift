@@ -67,6 +67,28 @@ struct CheckpointFolder {
       }
   }
 
+  /// Checks what may be done with this folder before a run writes into it: a checkpoint here
+  /// is continued with `resume` (after removing what interrupted saves left), replaced at the
+  /// run's first save with `force`, and otherwise refused with an error naming what the folder
+  /// is `holding` and both options. Returns whether there is a checkpoint to restore.
+  func prepare(resume: Bool, force: Bool, holding: String) throws(TrainingError) -> Bool {
+    guard holdsCheckpoint else { return false }
+    guard resume else {
+      guard force else {
+        throw .invalidOption(
+          "\(url.path) holds \(holding); give --resume to continue it or --force to start over")
+      }
+      return false
+    }
+    var budget = WriteBudget()
+    do {
+      try removeStale(budget: &budget)
+    } catch {
+      throw .checkpoint(file: url.path, reason: "cannot remove a stale entry: \(error)")
+    }
+    return true
+  }
+
   /// Writes a new step: `write` fills a fresh hidden folder (counting its writes in `budget`),
   /// which becomes the current step with one rename (the layout above). Every filesystem
   /// operation first asks `budget`, so a test can stop the save before any one of them as an

@@ -30,23 +30,8 @@ public enum HeadCheckpoint {
   public static func prepare(_ directory: URL, resume: Bool, force: Bool) throws(TrainingError)
     -> Bool
   {
-    let folder = CheckpointFolder(url: directory)
-    guard folder.holdsCheckpoint else { return false }
-    guard resume else {
-      guard force else {
-        throw .invalidOption(
-          "\(directory.path) holds a training checkpoint; give --resume to continue it or --force "
-            + "to start over")
-      }
-      return false
-    }
-    var budget = WriteBudget()
-    do {
-      try folder.removeStale(budget: &budget)
-    } catch {
-      throw .checkpoint(file: directory.path, reason: "cannot remove a stale entry: \(error)")
-    }
-    return true
+    try CheckpointFolder(url: directory).prepare(
+      resume: resume, force: force, holding: "a training checkpoint")
   }
 
   /// The folder to read heads from when `directory` is given as heads: a checkpoint's current

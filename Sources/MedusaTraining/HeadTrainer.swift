@@ -173,24 +173,24 @@ public final class HeadTrainer: @unchecked Sendable {
 
   /// Writes epoch `epoch`'s order of the rows into `order`.
   private func shuffle(epoch: Int) {
-    let total = examples.rows
-    for i in 0..<total { order[i] = i }
-    var generator = SplitMix64(seed: options.seed &+ UInt64(epoch))
-    var i = total - 1
-    while i > 0 {
-      let j = Int(generator.next() % UInt64(i + 1))
-      order.swapAt(i, j)
-      i -= 1
-    }
+    var rows = UnsafeMutableBufferPointer(start: order, count: examples.rows)
+    Self.shuffle(&rows, seed: options.seed, epoch: epoch)
     orderEpoch = epoch
   }
 }
 
-extension UnsafeMutablePointer where Pointee == Int {
-  /// Exchanges elements `i` and `j`.
-  fileprivate func swapAt(_ i: Int, _ j: Int) {
-    let t = self[i]
-    self[i] = self[j]
-    self[j] = t
+extension HeadTrainer {
+  /// Epoch `epoch`'s order of `order.count` items, written into `order`: `0, 1, ...`, then a
+  /// Fisher-Yates shuffle (`for i = N-1 ... 1: j = next() % (i + 1); swap(i, j)`) driven by
+  /// ``SplitMix64`` seeded with `seed &+ epoch` (the data order of both trainers).
+  static func shuffle<C: MutableCollection>(_ order: inout C, seed: UInt64, epoch: Int)
+  where C.Index == Int, C.Element == Int {
+    for i in order.indices { order[i] = i }
+    var generator = SplitMix64(seed: seed &+ UInt64(epoch))
+    var i = order.count - 1
+    while i > 0 {
+      order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+      i -= 1
+    }
   }
 }

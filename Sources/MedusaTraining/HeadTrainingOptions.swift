@@ -50,11 +50,17 @@ public struct HeadTrainingOptions: Sendable, Equatable {
   /// `lr · step / warmup` during warmup, then `lr · 0.5 · (1 + cos(π · progress))` with
   /// `progress = (step - warmup) / (steps - warmup)`.
   public func learningRate(at step: Int) -> Float {
-    if step < warmupSteps {
-      return Float(Double(learningRate) * Double(step) / Double(max(1, warmupSteps)))
-    }
-    let progress = Double(step - warmupSteps) / Double(max(1, steps - warmupSteps))
-    return Float(Double(learningRate) * max(0, 0.5 * (1 + cos(Double.pi * progress))))
+    Float(
+      Self.cosineSchedule(peak: Double(learningRate), step: step, warmup: warmupSteps, steps: steps)
+    )
+  }
+
+  /// Hugging Face's `get_cosine_schedule_with_warmup` at update `step` for a peak rate `peak`:
+  /// `peak · step / warmup` during warmup, then `peak · max(0, 0.5 · (1 + cos(π · progress)))`.
+  static func cosineSchedule(peak: Double, step: Int, warmup: Int, steps: Int) -> Double {
+    if step < warmup { return peak * Double(step) / Double(max(1, warmup)) }
+    let progress = Double(step - warmup) / Double(max(1, steps - warmup))
+    return peak * max(0, 0.5 * (1 + cos(Double.pi * progress)))
   }
 
   /// λ_k for every head.

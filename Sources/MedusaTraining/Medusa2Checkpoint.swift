@@ -50,23 +50,8 @@ public enum Medusa2Checkpoint {
   public static func prepare(_ directory: URL, resume: Bool, force: Bool) throws(TrainingError)
     -> Bool
   {
-    let folder = folder(directory)
-    guard folder.holdsCheckpoint else { return false }
-    guard resume else {
-      guard force else {
-        throw .invalidOption(
-          "\(directory.path) holds a training checkpoint or model files; give --resume to "
-            + "continue it or --force to start over")
-      }
-      return false
-    }
-    var budget = WriteBudget()
-    do {
-      try folder.removeStale(budget: &budget)
-    } catch {
-      throw .checkpoint(file: directory.path, reason: "cannot remove a stale entry: \(error)")
-    }
-    return true
+    try folder(directory).prepare(
+      resume: resume, force: force, holding: "a training checkpoint or model files")
   }
 
   /// Saves the trainer's weights and state as the new current step of the checkpoint folder

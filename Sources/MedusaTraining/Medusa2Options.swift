@@ -79,8 +79,8 @@ public struct Medusa2Options: Sendable, Equatable {
   /// `get_cosine_schedule_with_warmup` (see ``HeadTrainingOptions/learningRate(at:)``), which
   /// multiplies every parameter group's own rate.
   public func scheduleFactor(at step: Int) -> Float {
-    HeadTrainingOptions(steps: steps, learningRate: 1, warmupSteps: warmupSteps)
-      .learningRate(at: step)
+    Float(
+      HeadTrainingOptions.cosineSchedule(peak: 1, step: step, warmup: warmupSteps, steps: steps))
   }
 
   /// `λ₀ · decay^k` for heads k = 1..K (index 0 is the first head).

@@ -231,13 +231,8 @@ public final class Medusa2Trainer: @unchecked Sendable {
 
   /// Epoch `epoch`'s order of the sequences: ``HeadTrainer``'s Fisher-Yates shuffle.
   private func shuffle(epoch: Int) {
-    order = Array(0..<sequences.count)
-    var generator = SplitMix64(seed: options.seed &+ UInt64(epoch))
-    var i = order.count - 1
-    while i > 0 {
-      order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-      i -= 1
-    }
+    order = Array(repeating: 0, count: sequences.count)
+    HeadTrainer.shuffle(&order, seed: options.seed, epoch: epoch)
     orderEpoch = epoch
   }
 }
