@@ -17,6 +17,26 @@ import Foundation
 let targetCPU = ProcessInfo.processInfo.environment["MEDUSA_TARGET_CPU"] ?? defaultCPU
 let cpu: [SwiftSetting] = targetCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
 
+// The register tiles of the linear kernel fit the target's register file (a speed choice only,
+// the bits are the same; Sources/MedusaKernels/LinearTiling.swift): `MEDUSA_WIDE_VECTORS` for a
+// target with AVX-512 (32 registers of 16 floats), the narrow tiles otherwise. `native` asks
+// this machine's /proc/cpuinfo; `MEDUSA_TILING=wide|narrow` overrides.
+let avx512CPUs: Set<String> = [
+  "skylake-avx512", "cascadelake", "cooperlake", "cannonlake", "icelake-client", "icelake-server",
+  "tigerlake", "rocketlake", "sapphirerapids", "emeraldrapids", "graniterapids", "znver4",
+  "znver5", "x86-64-v4",
+]
+func targetHasAVX512(_ cpu: String?) -> Bool {
+  guard let cpu else { return false }
+  guard cpu == "native" else { return avx512CPUs.contains(cpu) }
+  let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+  let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+  return flags.split(separator: " ").contains("avx512f")
+}
+let tiling = ProcessInfo.processInfo.environment["MEDUSA_TILING"]
+let wideVectors = tiling.map { $0 == "wide" } ?? targetHasAVX512(targetCPU)
+let kernelSettings: [SwiftSetting] = wideVectors ? [.define("MEDUSA_WIDE_VECTORS")] : []
+
 // The library modules are optimized in debug builds too, so that `swift test` (debug) runs
 // at a usable speed. Optimization never changes results here (no contraction of `a * b + c`,
 // fixed reduction orders, no fast-math), and overflow and bounds checks stay on.
@@ -34,7 +54,7 @@ let package = Package(
     .library(name: "MedusaTraining", targets: ["MedusaTraining"]),
   ],
   targets: [
-    .target(name: "MedusaKernels", swiftSettings: optimized),
+    .target(name: "MedusaKernels", swiftSettings: optimized + kernelSettings),
     .target(name: "MedusaFormats", swiftSettings: optimized),
     .target(name: "MedusaTokenizer", dependencies: ["MedusaFormats"], swiftSettings: optimized),
     .target(name: "Llama", dependencies: ["MedusaKernels", "MedusaFormats"], swiftSettings: optimized),

@@ -9,13 +9,15 @@ extension Kernels {
   /// the number of threads. So it equals, bit for bit, the same call on the dequantized `Float`
   /// matrix.
   ///
-  /// Speed: threads split the rows (in blocks of 4); each block of 4 rows is read and decoded
-  /// once per group of up to 4 tokens through one register tile (4 rows x 1...4 tokens), so a
-  /// Medusa tree of up to 4 nodes costs one decode of every weight. Panels of rows (~128 KiB)
-  /// stay in L2 while groups of tokens (~128 KiB of inputs) run over them.
+  /// Speed: threads split the rows (in blocks of 4); each block of 4 rows is read once and run
+  /// through register tiles whose shape `tiling` chooses for the build's register file
+  /// (``LinearTiling``; the default is this build's): a Medusa tree of up to 4 nodes costs one
+  /// decode of every weight. Panels of rows (~128 KiB) stay in L2 while groups of tokens
+  /// (~128 KiB of inputs) run over them.
   public static func linear(
     _ x: UnsafePointer<Float>, tokens: Int, weight: WeightMatrix, bias: UnsafePointer<Float>?,
-    into y: UnsafeMutablePointer<Float>, parallelism: Parallelism
+    into y: UnsafeMutablePointer<Float>, parallelism: Parallelism,
+    tiling: LinearTiling = .build
   ) {
     guard tokens > 0, weight.rows > 0 else { return }
     let blocks = (weight.rows + 3) / 4
@@ -26,7 +28,8 @@ extension Kernels {
     let biasPointer = bias.map { SendableConstPointer($0) }
     fanOut.forEachChunk(blocks) { _, range in
       let task = LinearTask(
-        x: input.base, tokens: tokens, weight: weight, bias: biasPointer?.base, y: output.base)
+        x: input.base, tokens: tokens, weight: weight, bias: biasPointer?.base, y: output.base,
+        tiling: tiling)
       task.run(blocks: range)
     }
   }
@@ -42,6 +45,8 @@ struct LinearTask {
   let weight: WeightMatrix
   let bias: UnsafePointer<Float>?
   let y: UnsafeMutablePointer<Float>
+  /// The register tiles' shapes.
+  let tiling: LinearTiling
 
   var columns: Int { weight.columns }
   /// Whole 32-element groups of a row.
@@ -140,16 +145,28 @@ struct LinearTask {
     }
   }
 
-  /// One quad of rows and a range of tokens: 4 tokens at a time through the 4 x 4 tile, the
-  /// last 1-3 tokens through the 4 x 3, 4 x 2 or 4 x 1 tile.
+  /// One quad of rows and a range of tokens. The ``LinearTiling/narrow`` tiling runs 2-4
+  /// tokens of a stored ggml block row through the single-row tile (``runRows(_:_:_:tokens:)``).
+  /// Otherwise `tiling.quadTokens` tokens at a time go through the 4 x 4 (wide) or 4 x 2
+  /// (narrow) tile, the rest through the narrower ones.
   @inline(__always)
   func runQuad<D: RowDecoder>(
     _: D.Type, _ rows: RowPointers, _ quad: RowQuad, tokens: Range<Int>
   ) {
+    let storedBlocks = D.self != F32Row.self && weight.type.blockElements > 1
+    if tiling == .narrow, storedBlocks, (2...4).contains(tokens.count) {
+      runRows(D.self, rows, quad, tokens: tokens)
+      return
+    }
+    let width = tiling.quadTokens
     var t = tokens.lowerBound
-    while t + 4 <= tokens.upperBound {
-      tile(D.self, TileWidth4.self, rows, quad, token: t)
-      t += 4
+    while t + width <= tokens.upperBound {
+      if width == 4 {
+        tile(D.self, TileWidth4.self, rows, quad, token: t)
+      } else {
+        tile(D.self, TileWidth2.self, rows, quad, token: t)
+      }
+      t += width
     }
     switch tokens.upperBound - t {
     case 3: tile(D.self, TileWidth3.self, rows, quad, token: t)

@@ -46,7 +46,7 @@ extension Kernels {
         if start < end {
           let task = LinearTask(
             x: input.base, tokens: tokens, weight: projection.weight, bias: projection.bias,
-            y: projection.output)
+            y: projection.output, tiling: .build)
           task.run(blocks: (start - first)..<(end - first))
         }
         first += count

@@ -45,25 +45,28 @@ final class DocumentedOrderTests: XCTestCase {
     var random = TestRandom(seed: 50)
     for type in WeightType.allCases {
       for columns in type.blockElements == 1 ? [3, 8, 67, 200] : [256, 512] {
-        let tokens = 6
-        // Enough rows that the kernel really splits the call over the two threads.
-        let rows = max(9, serialWorkLimit / (tokens * columns) + 5)
-        let weights = TestWeights(rows: rows, columns: columns, type: type, random: &random)
-        let bias = random.floats(rows)
-        let x = random.floats(tokens * columns)
-        var y = [Float](repeating: .nan, count: tokens * rows)
-        Kernels.linear(
-          x, tokens: tokens, weight: weights.matrix, bias: bias, into: &y,
-          parallelism: twoThreads(
-            work: tokens * rows * columns, units: (rows + 3) / 4, "\(type) \(columns)"))
-        for o in 0..<rows {
-          let w = (0..<columns).map {
-            ReferenceKernels.element(weights.matrix, row: o, column: $0)
-          }
-          for t in 0..<tokens {
-            let expected =
-              documentedDot(Array(x[(t * columns)..<((t + 1) * columns)]), w) + bias[o]
-            XCTAssertEqual(y[t * rows + o].bitPattern, expected.bitPattern, "\(type) \(columns)")
+        for (tokens, tiling) in [(6, LinearTiling.wide), (3, .narrow), (6, .narrow)] {
+          // Enough rows that the kernel really splits the call over the two threads.
+          let rows = max(9, serialWorkLimit / (tokens * columns) + 5)
+          let weights = TestWeights(rows: rows, columns: columns, type: type, random: &random)
+          let bias = random.floats(rows)
+          let x = random.floats(tokens * columns)
+          var y = [Float](repeating: .nan, count: tokens * rows)
+          Kernels.linear(
+            x, tokens: tokens, weight: weights.matrix, bias: bias, into: &y,
+            parallelism: twoThreads(
+              work: tokens * rows * columns, units: (rows + 3) / 4, "\(type) \(columns)"),
+            tiling: tiling)
+          for o in 0..<rows {
+            let w = (0..<columns).map {
+              ReferenceKernels.element(weights.matrix, row: o, column: $0)
+            }
+            for t in 0..<tokens {
+              let expected =
+                documentedDot(Array(x[(t * columns)..<((t + 1) * columns)]), w) + bias[o]
+              XCTAssertEqual(
+                y[t * rows + o].bitPattern, expected.bitPattern, "\(type) \(columns) \(tiling)")
+            }
           }
         }
       }

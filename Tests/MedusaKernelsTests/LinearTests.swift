@@ -22,6 +22,7 @@ final class LinearTests: XCTestCase {
         for tokens in [1, 3, 4, 6, 9] {
           let x = random.floats(tokens * columns)
           for withBias in [false, true] {
+            let tiling = LinearTiling.allCases[(tokens + (withBias ? 1 : 0)) % 2]
             var fast = [Float](repeating: .nan, count: tokens * rows)
             var naive = fast
             bias.withUnsafeBufferPointer { b in
@@ -32,7 +33,8 @@ final class LinearTests: XCTestCase {
                 x, tokens: tokens, weight: weights.matrix, bias: biasPointer, into: &fast,
                 parallelism: work < serialWorkLimit
                   ? .serial
-                  : twoThreads(work: work, units: (rows + 3) / 4, "\(type) \(rows)x\(columns)"))
+                  : twoThreads(work: work, units: (rows + 3) / 4, "\(type) \(rows)x\(columns)"),
+                tiling: tiling)
               ReferenceKernels.linear(
                 x, tokens: tokens, weight: weights.matrix, bias: biasPointer, into: &naive)
             }
@@ -41,7 +43,7 @@ final class LinearTests: XCTestCase {
             // 1e-6 * columns * wMax is far above it.
             assertClose(
               fast, naive, absolute: 1e-6 * Float(columns) * maxMagnitude(weights.matrix),
-              "\(type) \(rows)x\(columns) T=\(tokens)")
+              "\(type) \(rows)x\(columns) T=\(tokens) \(tiling)")
           }
         }
       }
@@ -49,7 +51,7 @@ final class LinearTests: XCTestCase {
   }
 
   /// Each token's result is bitwise the same whether it runs alone or at any place in a batch
-  /// of 1...64 tokens, with one or two threads.
+  /// of 1...64 tokens, with one or two threads, through either tiling.
   func testBatchInvarianceBitwise() {
     var random = TestRandom(seed: 2)
     for type in types + [.q4_1, .q6_K] {
@@ -66,7 +68,8 @@ final class LinearTests: XCTestCase {
               bias: b.baseAddress, into: &y, parallelism: .serial)
             single += y
           }
-          for threads in [1, 2] {
+          for (threads, tiling) in [(1, LinearTiling.wide), (2, .narrow), (1, .narrow), (2, .wide)]
+          {
             for tokens in 1...64 {
               let start = (tokens * 7) % 64
               let order = (0..<tokens).map { (start + $0) % 64 }
@@ -76,12 +79,12 @@ final class LinearTests: XCTestCase {
                 x, tokens: tokens, weight: weights.matrix, bias: b.baseAddress, into: &y,
                 parallelism: parallelism(
                   threads: threads, work: tokens * rows * columns, units: (rows + 3) / 4,
-                  "\(type) T=\(tokens)"))
+                  "\(type) T=\(tokens)"), tiling: tiling)
               for (position, token) in order.enumerated() {
                 assertBitwiseEqual(
                   y[(position * rows)..<((position + 1) * rows)],
                   single[(token * rows)..<((token + 1) * rows)],
-                  "\(type) T=\(tokens) threads=\(threads) position=\(position)")
+                  "\(type) T=\(tokens) threads=\(threads) \(tiling) position=\(position)")
               }
             }
           }
@@ -116,7 +119,8 @@ final class LinearTests: XCTestCase {
   }
 
   /// A stored (quantized or half) matrix gives bit for bit what the `Float` matrix of its
-  /// dequantized values gives: the decoders are exact and the reduction is the same.
+  /// dequantized values gives, through either tiling: the decoders are exact and the reduction
+  /// is the same.
   func testStoredTypesEqualTheirDequantizedFloatMatrix() {
     var random = TestRandom(seed: 5)
     for type in WeightType.allCases where type != .f32 {
@@ -124,21 +128,24 @@ final class LinearTests: XCTestCase {
       let weights = TestWeights(rows: rows, columns: columns, type: type, random: &random)
       var widened = [Float](repeating: 0, count: rows * columns)
       for r in 0..<rows { weights.matrix.widenRow(r, into: &widened[r * columns]) }
-      for tokens in [1, 2, 3, 4, 7] {
-        let x = random.floats(tokens * columns)
-        var stored = [Float](repeating: .nan, count: tokens * rows)
-        var float = stored
-        Kernels.linear(
-          x, tokens: tokens, weight: weights.matrix, bias: nil, into: &stored,
-          parallelism: twoThreads(
-            work: tokens * rows * columns, units: (rows + 3) / 4, "\(type) T=\(tokens)"))
-        widened.withUnsafeBytes { raw in
-          let matrix = WeightMatrix(
-            rows: rows, columns: columns, type: .f32, base: raw.baseAddress!)
+      for tokens in [1, 2, 3, 4, 5, 7] {
+        for tiling in LinearTiling.allCases {
+          let x = random.floats(tokens * columns)
+          var stored = [Float](repeating: .nan, count: tokens * rows)
+          var float = stored
           Kernels.linear(
-            x, tokens: tokens, weight: matrix, bias: nil, into: &float, parallelism: .serial)
+            x, tokens: tokens, weight: weights.matrix, bias: nil, into: &stored,
+            parallelism: twoThreads(
+              work: tokens * rows * columns, units: (rows + 3) / 4, "\(type) T=\(tokens)"),
+            tiling: tiling)
+          widened.withUnsafeBytes { raw in
+            let matrix = WeightMatrix(
+              rows: rows, columns: columns, type: .f32, base: raw.baseAddress!)
+            Kernels.linear(
+              x, tokens: tokens, weight: matrix, bias: nil, into: &float, parallelism: .serial)
+          }
+          assertBitwiseEqual(stored[...], float[...], "\(type) T=\(tokens) \(tiling)")
         }
-        assertBitwiseEqual(stored[...], float[...], "\(type) T=\(tokens)")
       }
     }
   }
