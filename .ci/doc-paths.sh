@@ -7,9 +7,10 @@
     grep -oE '(Sources|Tests)/[A-Za-z0-9_/.+*-]+\.swift' "$f" | sort -u | while read -r p; do
       ls $p >/dev/null 2>&1 || echo "$f: missing $p"
     done
-    # Bare file names (`Forward.swift`, `GGUF*Tests.swift`): some file under Sources/ or Tests/.
+    # Bare file names (`Forward.swift`, `GGUF*Tests.swift`): some file under Sources/ or Tests/,
+    # or at the top level (Package.swift).
     grep -oE '[A-Za-z0-9_+*-]+\.swift' "$f" | sort -u | while read -r n; do
-      [ -n "$(find Sources Tests -name "$n" -print -quit)" ] || echo "$f: no file named $n"
+      [ -e "$n" ] || [ -n "$(find Sources Tests -name "$n" -print -quit)" ] || echo "$f: no file named $n"
     done
     # Folders: Sources/MedusaTraining/, Tests/GoldenSupport.
     grep -oE '(Sources|Tests)/[A-Za-z0-9_]+/?' "$f" | sed 's:/$::' | sort -u | while read -r d; do
