@@ -146,9 +146,10 @@ struct LinearTask {
   }
 
   /// One quad of rows and a range of tokens. The ``LinearTiling/narrow`` tiling runs 2-4
-  /// tokens of a stored ggml block row through the single-row tile (``runRows(_:_:_:tokens:)``).
-  /// Otherwise `tiling.quadTokens` tokens at a time go through the 4 x 4 (wide) or 4 x 2
-  /// (narrow) tile, the rest through the narrower ones.
+  /// tokens of a stored ggml block row through the single-row tile (``runRows(_:_:_:tokens:)``),
+  /// and `Float`-valued rows 3 tokens at a time through the half-lane tile
+  /// (``halfTile(_:_:_:token:)``). Then `tiling.quadTokens` tokens at a time go through the
+  /// 4 x 4 (wide) or 4 x 2 (narrow) tile, the rest through the narrower ones.
   @inline(__always)
   func runQuad<D: RowDecoder>(
     _: D.Type, _ rows: RowPointers, _ quad: RowQuad, tokens: Range<Int>
@@ -158,8 +159,14 @@ struct LinearTask {
       runRows(D.self, rows, quad, tokens: tokens)
       return
     }
-    let width = tiling.quadTokens
     var t = tokens.lowerBound
+    if tiling == .narrow, !storedBlocks {
+      while t + 3 <= tokens.upperBound {
+        halfTile(D.self, rows, quad, token: t)
+        t += 3
+      }
+    }
+    let width = tiling.quadTokens
     while t + width <= tokens.upperBound {
       if width == 4 {
         tile(D.self, TileWidth4.self, rows, quad, token: t)

@@ -12,6 +12,8 @@ protocol RowDecoder {
   static func load16(_ row: UnsafeRawPointer, at index: Int) -> SIMD16<Float>
   /// Element `index` of `row`.
   static func load1(_ row: UnsafeRawPointer, _ index: Int) -> Float
+  /// Elements `index ..< index + 8` of `row` (`index` a multiple of 8; the half-lane tile).
+  static func load8(_ row: UnsafeRawPointer, at index: Int) -> SIMD8<Float>
 }
 
 extension RowDecoder {
