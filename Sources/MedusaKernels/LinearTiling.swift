@@ -12,10 +12,12 @@ public enum LinearTiling: Sendable, CaseIterable {
   /// decoded once per 4 tokens; for more than 4 tokens a ggml block type is decoded once into
   /// `Float` scratch.
   case wide
-  /// 16 vector registers of 8 floats (AVX2) or fewer lanes: tiles of 4 rows x up to 2 tokens
-  /// (8 accumulators). A ggml block type, whose decoding costs more than its arithmetic, runs 2
-  /// to 4 tokens through tiles of 1 row x up to 4 tokens (each weight decoded once for all of
-  /// them) and more than 4 tokens through its decode-once `Float` scratch.
+  /// 16 vector registers of 8 floats (AVX2) or fewer lanes: `Float`-valued rows run 3 tokens
+  /// at a time through the half-lane tile (4 rows x 3 tokens, lanes 0-7 then 8-15: 12 eight-lane
+  /// accumulators), the rest through tiles of 4 rows x up to 2 tokens (8 accumulators). A ggml
+  /// block type, whose decoding costs more than its arithmetic, runs 2 to 4 tokens through
+  /// tiles of 1 row x up to 4 tokens (each weight decoded once for all of them) and more than 4
+  /// tokens through its decode-once `Float` scratch.
   case narrow
 
   /// The tiling of this build: ``wide`` where the build target has AVX-512 (Package.swift
