@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # CLI probes: every command and form answers --help, -h and `medusa help ...` with its usage on
 # stdout and exit 0; rejects an unknown option (even as the last word), an option given twice
-# and an option without its value, each with one line on stderr and a non-zero exit; and one
-# real generation on the tiny Golden model still parses its options. A few seconds.
+# and an option without its value, each with one line on stderr and a non-zero exit; tree --auto
+# warns when no tree pays; and one real generation on the tiny Golden model still parses its
+# options. A few seconds.
 # Usage: bash .ci/cli-probes.sh PATH/TO/medusa
 set -euo pipefail
 medusa=$(realpath "$1")
@@ -130,6 +131,17 @@ error_is "--backbone-loss 'mse' is not kl or ce" train-medusa2 --model "$model" 
 error_is "give --model DIR, --reference DIR and --data DIR" eval-backbone --model "$model" \
   --data "$out"
 error_is "sequences.jsonl" eval-backbone --model "$model" --reference "$model" --data "$out/none"
+
+echo "== tree --auto with heads that accept nothing says no tree pays, and writes the best one"
+echo '{"accuracy":[[0.001,0.002],[0.0005,0.001]]}' >"$out/accuracy.json"
+if "$medusa" tree --accuracy "$out/accuracy.json" --auto --model "$model" --out "$out/tree.json" \
+  </dev/null >"$out/stdout" 2>"$out/stderr"; then
+  grep -qF "no tree beats autoregressive decoding" "$out/stderr" \
+    || fail "tree --auto, speedup < 1: no warning on stderr ($(head -n1 "$out/stderr"))"
+  [ -s "$out/tree.json" ] || fail "tree --auto, speedup < 1: wrote no tree"
+else
+  fail "tree --auto on $model: $(head -n1 "$out/stderr")"
+fi
 
 echo "== options still work: a real generation on $model"
 if ids=$("$medusa" generate --model "$model" --prompt-ids=1,2,3 --max-new-tokens 4 --ignore-eos \

@@ -92,6 +92,12 @@ enum TreeBuildCommand {
             format: "%5d  %6.3f  %6.3f  %6.3f", point.nodes, point.relativeCost,
             point.tokensPerStep, point.speedup) + (point.nodes == best.nodes ? "  <- chosen" : ""))
       }
+      if best.speedup < 1 {
+        Output.error(
+          String(format: "expected speedup %.3f < 1", best.speedup)
+            + ": on this machine no tree beats autoregressive decoding with these heads (each"
+            + " step costs more than the tokens it accepts); the best one is written anyway")
+      }
       size = best.nodes
     }
     let tree = TreeConstruction.greedy(accuracy: accuracy, nodes: size)
