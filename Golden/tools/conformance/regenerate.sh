@@ -57,7 +57,7 @@ cases = {case["name"]: case for case in json.load(open(sys.argv[1]))["cases"]}
 document = {"names": names, "prompts": [cases[name]["prompt_ids"] for name in names],
             "source": "Golden/cases/backbone/smollm2-135m-instruct.json (transformers' tokenizer and ChatML template)"}
 open(sys.argv[2], "w").write(json.dumps(document) + "\n")
-# mc_sim_7b_63 (64 nodes) costs ~100 s a case on 2 cores: 2 of the prompts only.
+# mc_sim_7b_63 (64 nodes) is the costly tree (~5 s a case on 2 cores): 2 of the prompts only.
 short = {"names": [names[0], names[4]], "prompts": [document["prompts"][0], document["prompts"][4]],
          "source": document["source"]}
 open(sys.argv[3], "w").write(json.dumps(short) + "\n")
