@@ -38,8 +38,9 @@ mkdir -p "$WORK"
 
 python3 "$ROOT/Golden/tools/smollm2_chat_prompts.py" "$WORK"
 HALF=$(((TRAIN_PROMPTS + 1) / 2))
-head -n "$TRAIN_PROMPTS" "$WORK/train.jsonl" | head -n "$HALF" > "$WORK/trainA.jsonl"
-head -n "$TRAIN_PROMPTS" "$WORK/train.jsonl" | tail -n +"$((HALF + 1))" > "$WORK/trainB.jsonl"
+head -n "$TRAIN_PROMPTS" "$WORK/train.jsonl" > "$WORK/train-used.jsonl"
+head -n "$HALF" "$WORK/train-used.jsonl" > "$WORK/trainA.jsonl"
+tail -n +"$((HALF + 1))" "$WORK/train-used.jsonl" > "$WORK/trainB.jsonl"
 head -n "$HELD_PROMPTS" "$WORK/held.jsonl" > "$WORK/held-used.jsonl"
 
 pids=""
