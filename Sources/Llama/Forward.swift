@@ -76,7 +76,6 @@ extension LlamaModel {
     let layer = weights.layers[index]
     let cache = state.cache
     let hidden = config.hiddenSize
-    let rowWidth = cache.rowWidth
 
     Kernels.rmsNorm(
       state.residual.base, tokens: count, dimension: hidden, weight: layer.inputNorm.base,
@@ -94,14 +93,13 @@ extension LlamaModel {
     Kernels.applyRotary(
       state.newKeys.base, tokens: count, heads: config.keyValueHeadCount,
       headDimension: config.headDimension, cos: state.cosines.base, sin: state.sines.base)
-    let firstRow = cache.length
-    (cache.keys(layer: index) + firstRow * rowWidth).update(
-      from: state.newKeys.base, count: count * rowWidth)
-    (cache.values(layer: index) + firstRow * rowWidth).update(
-      from: state.newValues.base, count: count * rowWidth)
+    cache.write(
+      layer: index, from: cache.length, keys: state.newKeys.base, values: state.newValues.base,
+      count: count)
     Kernels.attention(
       queries: state.queries.base, keys: cache.keys(layer: index),
-      values: cache.values(layer: index), visible: visible, heads: config.headCount,
+      values: cache.values(layer: index), layout: cache.layout, visible: visible,
+      heads: config.headCount,
       kvHeads: config.keyValueHeadCount, headDimension: config.headDimension,
       scale: 1 / Float(config.headDimension).squareRoot(), scratch: state.attentionScratch.base,
       into: state.attended.base, parallelism: parallelism)

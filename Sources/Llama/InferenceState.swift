@@ -58,7 +58,9 @@ public final class InferenceState: @unchecked Sendable {
   {
     let kvWidth = config.keyValueHeadCount * config.headDimension
     let queryWidth = config.headCount * config.headDimension
-    cache = try KVCache(layerCount: config.layerCount, capacity: capacity, rowWidth: kvWidth)
+    cache = try KVCache(
+      layerCount: config.layerCount, capacity: capacity, kvHeads: config.keyValueHeadCount,
+      headDimension: config.headDimension)
     headCount = config.headCount
     keyValueHeadCount = config.keyValueHeadCount
     self.maxBatch = maxBatch

@@ -105,9 +105,7 @@ final class ReferenceDecoding {
     try state.cache.commit(1)
   }
 
-  private static func same(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>)
-    -> Bool
-  {
+  private static func same(_ a: [Float], _ b: [Float]) -> Bool {
     a.count == b.count && zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern }
   }
 }

@@ -1,5 +1,5 @@
 extension Kernels {
-  /// Queries per work item of ``attention(queries:keys:values:visible:heads:kvHeads:headDimension:scale:scratch:into:parallelism:)``:
+  /// Queries per work item of ``attention(queries:keys:values:layout:visible:heads:kvHeads:headDimension:scale:scratch:into:parallelism:)``:
   /// the queries of a block (and the query heads of one key/value head) share every load of a
   /// key or value row.
   public static let attentionQueryBlock = 4
@@ -13,8 +13,8 @@ extension Kernels {
   /// Masked attention.
   ///
   /// `queries` is `[queryCount][heads][headDimension]` (already rotated); `keys` and `values` are
-  /// the layer's cache `[rowCount][kvHeads][headDimension]`; `out` is
-  /// `[queryCount][heads][headDimension]`. For query `q` and head `h` (key/value head
+  /// the layer's cache, row `r` of key/value head `g` at `r * layout.rowStride + g *
+  /// layout.headStride` (``CacheLayout``); `out` is `[queryCount][heads][headDimension]`. For query `q` and head `h` (key/value head
   /// `g = h / (heads / kvHeads)`), with `r_0, r_1, ...` the visible rows of `q` in the given order
   /// (the shared prefix, then the query's own rows):
   /// - `s_j = dot(q, k[r_j][g]) * scale`, the dot in the fixed order of ``Reduction``;
@@ -37,7 +37,8 @@ extension Kernels {
   /// ``attentionScratchCount(heads:kvHeads:maxRowsPerQuery:)`` floats.
   public static func attention(
     queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-    visible: VisibleRows, heads: Int, kvHeads: Int, headDimension: Int, scale: Float,
+    layout: CacheLayout, visible: VisibleRows, heads: Int, kvHeads: Int, headDimension: Int,
+    scale: Float,
     scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>,
     parallelism: Parallelism
   ) {
@@ -45,7 +46,7 @@ extension Kernels {
       heads: heads, kvHeads: kvHeads, maxRowsPerQuery: visible.maxRowsPerQuery)
     let task = AttentionTask(
       queries: SendableConstPointer(queries), keys: SendableConstPointer(keys),
-      values: SendableConstPointer(values), heads: heads, kvHeads: kvHeads,
+      values: SendableConstPointer(values), layout: layout, heads: heads, kvHeads: kvHeads,
       headDimension: headDimension, scale: scale, out: SendablePointer(out))
     let scores = SendablePointer(scratch)
     let blocks = (visible.queryCount + attentionQueryBlock - 1) / attentionQueryBlock
@@ -60,5 +61,31 @@ extension Kernels {
         }
       }
     }
+  }
+}
+
+/// Where attention finds a key or value row: row `r` of key/value head `g` starts
+/// `r * rowStride + g * headStride` floats after the layer's first.
+public struct CacheLayout: Sendable, Equatable {
+  /// Floats from one row of a head to the next.
+  public let rowStride: Int
+  /// Floats from one head's row `r` to the next head's row `r`.
+  public let headStride: Int
+
+  /// A layout with the given strides.
+  public init(rowStride: Int, headStride: Int) {
+    self.rowStride = rowStride
+    self.headStride = headStride
+  }
+
+  /// `[row][kvHead][headDimension]`: the heads of one row side by side.
+  public static func interleaved(kvHeads: Int, headDimension: Int) -> CacheLayout {
+    CacheLayout(rowStride: kvHeads * headDimension, headStride: headDimension)
+  }
+
+  /// `[kvHead][row][headDimension]` with room for `rows` rows per head: each head's rows
+  /// contiguous (``KVCache``'s layout).
+  public static func headMajor(rows: Int, headDimension: Int) -> CacheLayout {
+    CacheLayout(rowStride: headDimension, headStride: rows * headDimension)
   }
 }

@@ -1,4 +1,4 @@
-/// One work item of ``Kernels/attention(queries:keys:values:visible:heads:kvHeads:headDimension:scale:scratch:into:parallelism:)``:
+/// One work item of ``Kernels/attention(queries:keys:values:layout:visible:heads:kvHeads:headDimension:scale:scratch:into:parallelism:)``:
 /// a block of queries and one key/value head, i.e. `pairs` (query, query head) pairs that see
 /// the same key/value rows of the prefix. Each pair's arithmetic is exactly the documented one;
 /// only the loops over pairs are moved inside the loops over rows.
@@ -6,6 +6,7 @@ struct AttentionTask: Sendable {
   let queries: SendableConstPointer<Float>
   let keys: SendableConstPointer<Float>
   let values: SendableConstPointer<Float>
+  let layout: CacheLayout
   let heads: Int
   let kvHeads: Int
   let headDimension: Int
@@ -37,47 +38,61 @@ struct AttentionTask: Sendable {
       return offsets[q]..<offsets[q + 1]
     }
 
-    // Scores: the prefix rows, each key loaded once for every pair; then each query's own rows.
-    for j in 0..<prefix {
-      let k = keys.base + (j * kvHeads + group) * d
+    // Scores: the prefix rows, eight keys at a time, each block loaded once for every pair;
+    // then each query's own rows.
+    let rowStride = layout.rowStride
+    let headKeys = keys.base + group * layout.headStride
+    var j = 0
+    if d % 16 == 0 {
+      let factor = SIMD8<Float>(repeating: scale)
+      while j + 8 <= prefix {
+        let k = headKeys + j * rowStride
+        for p in 0..<pairs {
+          let s = AttentionBlocks.scores8(
+            query: queries.base + vector(p), keys: k, rowStride: rowStride, count: d)
+          Reduction.storeFloats(s * factor, scores + p * stride, j)
+        }
+        j += 8
+      }
+    }
+    while j < prefix {
+      let k = headKeys + j * rowStride
       for p in 0..<pairs {
         scores[p * stride + j] = Reduction.dot(queries.base + vector(p), k, count: d) * scale
       }
+      j += 1
     }
     for p in 0..<pairs {
       for (index, e) in ownRows(p).enumerated() {
-        let k = keys.base + (rows[e] * kvHeads + group) * d
+        let k = headKeys + rows[e] * rowStride
         scores[p * stride + prefix + index] =
           Reduction.dot(queries.base + vector(p), k, count: d) * scale
       }
     }
-    // Every query of the item has been read: from here on `out` may overwrite them.
+    // Every query of the item has been read: from here on `out` may overwrite them. Each pair's
+    // probabilities, then the weighted values of two pairs at a time, in registers.
+    let weighted = WeightedValues(
+      values: values.base + group * layout.headStride, rowStride: rowStride, prefix: prefix,
+      dimension: d)
+    var pending: PairValues?
     for p in 0..<pairs {
-      let count = prefix + ownRows(p).count
+      let own = ownRows(p)
+      let count = prefix + own.count
       let o = out.base + vector(p)
-      o.initialize(repeating: 0, count: d)
-      guard count > 0 else { continue }
+      guard count > 0 else {
+        o.initialize(repeating: 0, count: d)
+        continue
+      }
       Self.exponentiate(scores + p * stride, count: count)
-    }
-    // Weighted values: the prefix rows, each value loaded once for every pair; then own rows.
-    for j in 0..<prefix {
-      let v = values.base + (j * kvHeads + group) * d
-      for p in 0..<pairs {
-        Self.accumulate(scores[p * stride + j], v, into: out.base + vector(p), count: d)
+      let pair = PairValues(probabilities: scores + p * stride, ownRows: rows[own], out: o)
+      if let first = pending {
+        weighted.run(first, pair)
+        pending = nil
+      } else {
+        pending = pair
       }
     }
-    for p in 0..<pairs {
-      for (index, e) in ownRows(p).enumerated() {
-        let v = values.base + (rows[e] * kvHeads + group) * d
-        Self.accumulate(
-          scores[p * stride + prefix + index], v, into: out.base + vector(p), count: d)
-      }
-      let count = prefix + ownRows(p).count
-      guard count > 0 else { continue }
-      var sum: Float = 0
-      for i in 0..<count { sum = sum + scores[p * stride + i] }
-      Self.divide(out.base + vector(p), by: sum, count: d)
-    }
+    if let last = pending { weighted.run(last, nil) }
   }
 
   /// `s_j = exp(s_j - m)` in place, `m` the running maximum in order (a NaN wins).
@@ -93,39 +108,6 @@ struct AttentionTask: Sendable {
     while j < count {
       s[j] = Kernels.exp(s[j] - m)
       j += 1
-    }
-  }
-
-  /// `o[d] = fma(p, v[d], o[d])` for `d < count`.
-  @inline(__always)
-  static func accumulate(
-    _ p: Float, _ v: UnsafePointer<Float>, into o: UnsafeMutablePointer<Float>, count: Int
-  ) {
-    let pv = SIMD16<Float>(repeating: p)
-    let vectorEnd = count & ~15
-    var c = 0
-    while c < vectorEnd {
-      Reduction.store(Reduction.load(o, c).addingProduct(pv, Reduction.load(v, c)), o, c)
-      c += 16
-    }
-    while c < count {
-      o[c] = o[c].addingProduct(p, v[c])
-      c += 1
-    }
-  }
-
-  /// `o[d] = o[d] / sum` for `d < count`.
-  static func divide(_ o: UnsafeMutablePointer<Float>, by sum: Float, count: Int) {
-    let divisor = SIMD16<Float>(repeating: sum)
-    let vectorEnd = count & ~15
-    var c = 0
-    while c < vectorEnd {
-      Reduction.store(Reduction.load(o, c) / divisor, o, c)
-      c += 16
-    }
-    while c < count {
-      o[c] = o[c] / sum
-      c += 1
     }
   }
 }

@@ -41,7 +41,7 @@ final class LimitsTests: XCTestCase {
 
   func testAnImpossibleAllocationIsAnErrorNotACrash() {
     XCTAssertThrowsError(
-      try KVCache(layerCount: 1 << 20, capacity: 1 << 40, rowWidth: 1 << 20)
+      try KVCache(layerCount: 1 << 20, capacity: 1 << 40, kvHeads: 1 << 10, headDimension: 1 << 10)
     ) { error in
       guard case .outOfMemory(let what, _) = error as? LlamaError else {
         return XCTFail("\(error)")

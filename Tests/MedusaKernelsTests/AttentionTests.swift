@@ -21,11 +21,28 @@ final class AttentionTests: XCTestCase {
 
     var scale: Float { 1 / Float(headDimension).squareRoot() }
 
-    /// The kernel's output; a 2-thread case must give the kernel at least two blocks of work
-    /// (query blocks × KV heads), or it would run on one thread.
+    /// The keys and values rearranged `[kvHead][room][headDimension]`, `room >= rowCount`
+    /// rows per head (``KVCache``'s layout), and that layout.
+    func headMajor(room: Int) -> (keys: [Float], values: [Float], layout: CacheLayout) {
+      let d = headDimension
+      func rearranged(_ rows: [Float]) -> [Float] {
+        var out = [Float](repeating: .nan, count: kvHeads * room * d)
+        for r in 0..<rowCount {
+          for g in 0..<kvHeads {
+            for i in 0..<d { out[(g * room + r) * d + i] = rows[(r * kvHeads + g) * d + i] }
+          }
+        }
+        return out
+      }
+      return (rearranged(keys), rearranged(values), .headMajor(rows: room, headDimension: d))
+    }
+
+    /// The kernel's output (the interleaved layout, or with `room` the head-major one); a
+    /// 2-thread case must give the kernel at least two blocks of work (query blocks × KV
+    /// heads), or it would run on one thread.
     func fast(
-      queries: [Float], visible: VisibleRows, threads: Int, file: StaticString = #filePath,
-      line: UInt = #line
+      queries: [Float], visible: VisibleRows, threads: Int, room: Int? = nil,
+      file: StaticString = #filePath, line: UInt = #line
     ) -> [Float] {
       let blocks =
         (visible.queryCount + Kernels.attentionQueryBlock - 1) / Kernels.attentionQueryBlock
@@ -37,8 +54,11 @@ final class AttentionTests: XCTestCase {
           * Kernels.attentionScratchCount(
             heads: heads, kvHeads: kvHeads, maxRowsPerQuery: visible.maxRowsPerQuery))
       var out = [Float](repeating: .nan, count: visible.queryCount * heads * headDimension)
+      let (k, v, layout) =
+        room.map { headMajor(room: $0) }
+        ?? (keys, values, .interleaved(kvHeads: kvHeads, headDimension: headDimension))
       Kernels.attention(
-        queries: queries, keys: keys, values: values, visible: visible, heads: heads,
+        queries: queries, keys: k, values: v, layout: layout, visible: visible, heads: heads,
         kvHeads: kvHeads, headDimension: headDimension, scale: scale, scratch: &scratch,
         into: &out, parallelism: parallelism)
       return out
@@ -101,6 +121,10 @@ final class AttentionTests: XCTestCase {
       assertBitwiseEqual(
         setup.fast(queries: queries, visible: shared, threads: threads)[...],
         setup.fast(queries: queries, visible: explicit, threads: 1)[...], "threads \(threads)")
+      assertBitwiseEqual(
+        setup.fast(queries: queries, visible: shared, threads: threads, room: 53)[...],
+        setup.fast(queries: queries, visible: explicit, threads: 1)[...],
+        "head-major, threads \(threads)")
     }
     assertClose(
       setup.fast(queries: queries, visible: shared, threads: 2),
@@ -158,7 +182,8 @@ final class AttentionTests: XCTestCase {
           heads: 8, kvHeads: 1, maxRowsPerQuery: visible.maxRowsPerQuery))
     if let base = buffer.baseAddress {
       Kernels.attention(
-        queries: base, keys: setup.keys, values: setup.values, visible: visible, heads: 4,
+        queries: base, keys: setup.keys, values: setup.values,
+        layout: .interleaved(kvHeads: 1, headDimension: 24), visible: visible, heads: 4,
         kvHeads: 1, headDimension: 24, scale: setup.scale, scratch: &scratch, into: base,
         parallelism: twoThreads(units: (visible.queryCount + 3) / 4))
     }

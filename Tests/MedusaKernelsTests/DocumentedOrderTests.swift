@@ -83,28 +83,49 @@ final class DocumentedOrderTests: XCTestCase {
 
   func testAttentionFollowsTheDocumentedOrder() {
     var random = TestRandom(seed: 52)
-    let (heads, kvHeads, d, rowCount) = (4, 2, 19, 12)
+    let tree = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [4, 2, 9], [7]]
+    checkDocumentedAttention(
+      heads: 4, kvHeads: 2, d: 19, rowCount: 12, prefix: 0, lists: tree, random: &random)
+    // With a shared prefix: key blocks of eight, value blocks of 64 outputs and the remainders.
+    let nodes = [[40, 41], [40], [42, 43, 44], [], [45]]
+    for (heads, kvHeads, d, prefix) in [
+      (9, 3, 64, 37), (4, 4, 128, 24), (2, 1, 80, 19), (3, 3, 48, 8),
+    ] {
+      checkDocumentedAttention(
+        heads: heads, kvHeads: kvHeads, d: d, rowCount: 46, prefix: prefix, lists: nodes,
+        random: &random)
+    }
+  }
+
+  /// Runs attention on random data with two threads and compares every output bit for bit with
+  /// the documented formula, query by query over its visible rows (the prefix, then its list).
+  private func checkDocumentedAttention(
+    heads: Int, kvHeads: Int, d: Int, rowCount: Int, prefix: Int, lists: [[Int]],
+    random: inout TestRandom
+  ) {
     let keys = random.floats(rowCount * kvHeads * d, scale: 2)
     let values = random.floats(rowCount * kvHeads * d)
-    let lists = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [4, 2, 9], [7]]
     var offsets = [0]
     for list in lists { offsets.append(offsets[offsets.count - 1] + list.count) }
-    let visible = VisibleRows(offsets: offsets, rows: lists.flatMap { $0 })
+    let visible = VisibleRows(prefix: prefix, offsets: offsets, rows: lists.flatMap { $0 })
     let queries = random.floats(lists.count * heads * d, scale: 2)
     let scale: Float = 0.3
     var scratch = [Float](
       repeating: 0,
       count: 2
         * Kernels.attentionScratchCount(
-          heads: 8, kvHeads: 1, maxRowsPerQuery: visible.maxRowsPerQuery))
+          heads: heads, kvHeads: kvHeads, maxRowsPerQuery: visible.maxRowsPerQuery))
     var out = [Float](repeating: .nan, count: queries.count)
     Kernels.attention(
-      queries: queries, keys: keys, values: values, visible: visible, heads: heads,
+      queries: queries, keys: keys, values: values,
+      layout: .interleaved(kvHeads: kvHeads, headDimension: d), visible: visible, heads: heads,
       kvHeads: kvHeads, headDimension: d, scale: scale, scratch: &scratch, into: &out,
       parallelism: twoThreads(
         units: (lists.count + Kernels.attentionQueryBlock - 1) / Kernels.attentionQueryBlock
           * kvHeads))
-    for (q, rows) in lists.enumerated() {
+    let label = "heads \(heads)/\(kvHeads) d \(d) prefix \(prefix)"
+    for (q, list) in lists.enumerated() {
+      let rows = Array(0..<prefix) + list
       for h in 0..<heads {
         let g = h / (heads / kvHeads)
         let query = Array(queries[((q * heads + h) * d)..<((q * heads + h + 1) * d)])
@@ -118,8 +139,9 @@ final class DocumentedOrderTests: XCTestCase {
           for i in 0..<d { o[i] = o[i].addingProduct(p[j], values[(r * kvHeads + g) * d + i]) }
         }
         for i in 0..<d {
+          let expected = rows.isEmpty ? 0 : o[i] / sum
           XCTAssertEqual(
-            out[(q * heads + h) * d + i].bitPattern, (o[i] / sum).bitPattern, "q \(q) h \(h)")
+            out[(q * heads + h) * d + i].bitPattern, expected.bitPattern, "\(label) q \(q) h \(h)")
         }
       }
     }

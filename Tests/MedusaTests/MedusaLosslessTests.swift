@@ -141,9 +141,11 @@ final class MedusaLosslessTests: XCTestCase {
     return [
       (
         logits: bits(state.logits(0)),
-        keys: layers.map { layer in rows.map { bits(state.cache.keyRow(layer: layer, row: $0)) } },
+        keys: layers.map { layer in
+          rows.map { state.cache.keyRow(layer: layer, row: $0).map(\.bitPattern) }
+        },
         values: layers.map { layer in
-          rows.map { bits(state.cache.valueRow(layer: layer, row: $0)) }
+          rows.map { state.cache.valueRow(layer: layer, row: $0).map(\.bitPattern) }
         }
       )
     ]
