@@ -6,37 +6,41 @@ import MedusaKernels
 /// tree of T - 1 candidates (paper §2.1.2: a tree of T nodes is one forward of T tokens), and the
 /// heads' logits for a tree of depth d. `medusa bench` prints the forward curve; `medusa tree
 /// --auto` feeds both curves to the speed model (MedusaTraining's `TreeConstruction.speedCurve`)
-/// to choose the tree size. Every forward runs after a 64-token causal prefix, on token ids that
-/// depend only on the vocabulary size. Times are wall-clock seconds and differ from run to run;
+/// to choose the tree size. Every forward runs after a causal prefix (64 tokens unless a caller
+/// asks for more), on token ids that depend only on the vocabulary size. Times are wall-clock seconds and differ from run to run;
 /// nothing here changes any result of decoding.
 public enum ForwardCost {
-  /// The prefix every measured forward follows.
+  /// The prefix every measured forward follows unless a caller gives another.
   public static let prefixLength = 64
 
-  /// The tree sizes of ``relativeCurve(model:state:repeats:)``.
+  /// The tree sizes of ``relativeCurve(model:state:repeats:prefix:)``.
   public static let curveSizes = [1, 2, 4, 8, 16, 32, 64]
 
-  /// The KV-cache positions ``relativeCurve(model:state:repeats:)`` needs: the prefix and the
-  /// largest of ``curveSizes``.
-  public static var curveCapacity: Int { prefixLength + (curveSizes.max() ?? 0) }
+  /// The KV-cache positions ``relativeCurve(model:state:repeats:prefix:)`` needs after a
+  /// `prefix`-token prefix: the prefix and the largest of ``curveSizes``.
+  public static func curveCapacity(prefix: Int = prefixLength) -> Int {
+    prefix + (curveSizes.max() ?? 0)
+  }
 
-  /// The cost of a forward of T causal tokens (T in ``curveSizes``) after a 64-token prefix,
-  /// relative to T = 1: the median of `max(repeats, 3)` single forwards of each size. Uses
-  /// (and empties first) `state`'s cache, which needs ``curveCapacity`` positions.
-  public static func relativeCurve(model: LlamaModel, state: InferenceState, repeats: Int)
-    throws(LlamaError) -> [(tokens: Int, relative: Double)]
-  {
+  /// The cost of a forward of T causal tokens (T in ``curveSizes``) after a `prefix`-token
+  /// prefix (default 64; a longer one measures verification deep into a conversation, where
+  /// attention reads more of the cache), relative to T = 1: the median of `max(repeats, 3)`
+  /// single forwards of each size. Uses (and empties first) `state`'s cache, which needs
+  /// ``curveCapacity(prefix:)`` positions.
+  public static func relativeCurve(
+    model: LlamaModel, state: InferenceState, repeats: Int, prefix: Int = prefixLength
+  ) throws(LlamaError) -> [(tokens: Int, relative: Double)] {
     let sizes = curveSizes
     var medians: [Double] = []
     try state.cache.truncate(to: 0)
-    try runPrefix(model: model, state: state)
+    try runPrefix(model: model, state: state, length: prefix)
     for size in sizes {
       let tokens = (0..<size).map { ($0 * 17 + 3) % model.config.vocabularySize }
       var times: [Double] = []
       for _ in 0..<max(repeats, 3) {
         let start = DispatchTime.now().uptimeNanoseconds
         try model.forward(
-          tokens: tokens, positions: Array(64..<(64 + size)), plan: .causal(size),
+          tokens: tokens, positions: Array(prefix..<(prefix + size)), plan: .causal(size),
           logitsFor: Array(0..<size), state: state)
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
       }
@@ -56,7 +60,7 @@ public enum ForwardCost {
     let state = try model.makeState(
       capacity: prefixLength + maxTokens, maxBatch: max(64, maxTokens), parallelism: parallelism)
     let vocabulary = model.config.vocabularySize
-    try runPrefix(model: model, state: state)
+    try runPrefix(model: model, state: state, length: prefixLength)
     func seconds(_ size: Int, _ count: Int) throws(LlamaError) -> Double {
       let tokens = (0..<size).map { ($0 * 17 + 3) % vocabulary }
       let start = DispatchTime.now().uptimeNanoseconds
@@ -112,12 +116,12 @@ public enum ForwardCost {
     return samples.map { $0.sorted()[$0.count / 2] }
   }
 
-  /// The 64-token causal prefix, committed to `state`'s cache.
-  private static func runPrefix(model: LlamaModel, state: InferenceState) throws(LlamaError) {
-    let prefix = (0..<prefixLength).map { ($0 * 31 + 5) % model.config.vocabularySize }
-    try model.forward(
-      tokens: prefix, positions: Array(0..<prefixLength), plan: .causal(prefixLength),
-      logitsFor: [], state: state)
-    try state.cache.commit(prefixLength)
+  /// A causal prefix of `length` tokens, committed to `state`'s cache (in chunks of the
+  /// state's batch limit).
+  private static func runPrefix(model: LlamaModel, state: InferenceState, length: Int)
+    throws(LlamaError)
+  {
+    let prefix = (0..<length).map { ($0 * 31 + 5) % model.config.vocabularySize }
+    try Prefill.run(model: model, state: state, prompt: prefix)
   }
 }

@@ -18,6 +18,9 @@ enum BenchCommand {
       + "Medusa (greedy and sampled) on several trees when the model has heads.",
     options: ModelBundle.options + [
       .option("tokens", "N", "new tokens per run (default 32; Medusa runs decode 2N)"),
+      .option(
+        "context", "N",
+        "decode and the T curve after an N-token context, prefill of N tokens (default 64)"),
       .option("repeats", "N", "repeats of every measurement; medians are reported (default 3)"),
       .flag("json", "print one JSON object"),
       .flag("no-medusa", "skip the AR against Medusa comparisons"),
@@ -29,6 +32,7 @@ enum BenchCommand {
     let bundle = try ModelBundle.load(&arguments, needHeads: true)
     let tokens = try arguments.int("tokens", default: 32, in: 2...4096)
     let repeats = try arguments.int("repeats", default: 3, in: 1...100)
+    let context = try arguments.int("context", default: ForwardCost.prefixLength, in: 1...65536)
     let json = arguments.flag("json")
     let skipMedusa = arguments.flag("no-medusa")
     try arguments.finish()
@@ -40,11 +44,11 @@ enum BenchCommand {
     let bandwidth = MemoryBandwidth.read(threads: threads)
     let triad = MemoryBandwidth.triad(threads: threads)
     let bytes = Double(model.weightBytesPerForward)
-    let prompt = (0..<64).map { ($0 * 7919 + 13) % model.config.vocabularySize }
+    let prompt = (0..<context).map { ($0 * 7919 + 13) % model.config.vocabularySize }
 
     let capacity = max(
       AutoregressiveDecoder.capacity(promptLength: prompt.count, maxNewTokens: tokens),
-      ForwardCost.curveCapacity)
+      ForwardCost.curveCapacity(prefix: context))
     let decoder = try AutoregressiveDecoder(
       model: model, capacity: capacity, parallelism: parallelism)
     var prefillRates: [Double] = []
@@ -57,7 +61,8 @@ enum BenchCommand {
     }
     let decodeRate = Statistics.median(decodeRates)
     let effective = bytes * decodeRate / 1e9
-    let curve = try ForwardCost.relativeCurve(model: model, state: decoder.state, repeats: repeats)
+    let curve = try ForwardCost.relativeCurve(
+      model: model, state: decoder.state, repeats: repeats, prefix: context)
 
     var medusaLines: [String] = []
     var medusaJSON: [[String: Any]] = []
@@ -81,7 +86,7 @@ enum BenchCommand {
     if json {
       try Output.json([
         "medusa": medusaJSON,
-        "model": modelURL.path, "threads": threads,
+        "model": modelURL.path, "threads": threads, "context_tokens": context,
         "prefill_tokens_per_second": Statistics.median(prefillRates),
         "decode_tokens_per_second": decodeRate,
         "weight_bytes_per_token": Int(bytes),
@@ -95,15 +100,18 @@ enum BenchCommand {
       return
     }
     Output.line("model            \(modelURL.lastPathComponent)  (\(threads) thread(s))")
-    Output.line(String(format: "prefill          %.1f tokens/s", Statistics.median(prefillRates)))
-    Output.line(String(format: "decode           %.2f tokens/s", decodeRate))
+    Output.line(
+      String(
+        format: "prefill          %.1f tokens/s  (%d-token prompt)",
+        Statistics.median(prefillRates), context))
+    Output.line(String(format: "decode           %.2f tokens/s  (after it)", decodeRate))
     Output.line(String(format: "weights/token    %.1f MB", bytes / 1e6))
     Output.line(String(format: "effective        %.2f GB/s", effective))
     Output.line(
       String(
         format: "read bandwidth   %.2f GB/s  -> decode at %.0f%% of it (triad %.2f GB/s)",
         bandwidth, 100 * effective / bandwidth, triad))
-    Output.line("forward cost of T tokens relative to T = 1:")
+    Output.line("forward cost of T tokens after \(context) relative to T = 1:")
     for point in curve {
       Output.line(String(format: "  T = %2d  %.2fx", point.tokens, point.relative))
     }

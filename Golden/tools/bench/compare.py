@@ -23,12 +23,14 @@ One script for the side-by-side tables of Docs/BENCHMARKS.md. In one run it
      `medusa bench` measured in the same run.
 
 What is compared (say it beside the numbers):
-  decode   medusa bench: tokens/s of greedy decoding after a 64-token prompt (median of --repeats);
-           llama-bench: `-n N -d 64` (N tokens generated after a 64-token context).
-  prefill  a 64-token prompt from an empty cache: medusa bench's prefill; llama-bench `-p 64 -d 0`.
-  T curve  the time of one forward of T tokens after a 64-token prefix, relative to T = 1:
+  decode   medusa bench: tokens/s of greedy decoding after a C-token prompt (median of --repeats);
+           llama-bench: `-n N -d C` (N tokens generated after a C-token context). C = --context, 64
+           by default; a long one (e.g. 1024) measures decoding deep into a conversation, where
+           attention reads the cache (ours f32, llama.cpp's default f16).
+  prefill  a C-token prompt from an empty cache: medusa bench's prefill; llama-bench `-p C -d 0`.
+  T curve  the time of one forward of T tokens after a C-token prefix, relative to T = 1:
            medusa bench computes the logits of ALL T tokens (what verifying a tree needs);
-           llama-bench `-p T -n 0 -d 64` computes logits for the LAST token only.
+           llama-bench `-p T -n 0 -d C` computes logits for the LAST token only.
   llama.cpp keeps its defaults otherwise (f16 KV cache, flash attention auto, ubatch 512,
   repacking on): recorded in the JSON.
 
@@ -41,7 +43,7 @@ Run from the repository root with the project venv (Python is only for Golden/to
         --threads 1,2 --rounds 3 --tokens 32 --repeats 3
 
 Options: --models (comma list, or `all`: tinyllama-f32, tinyllama-f16, tinyllama-bf16, smollm-f16,
-smollm2-q4_1, default-f16), --threads (comma list), --rounds, --tokens (decode tokens per repeat),
+smollm2-q4_1, default-f16), --threads (comma list), --rounds, --tokens (decode tokens per repeat), --context C (default 64),
 --repeats (medusa bench --repeats = llama-bench -r), --medusa PATH (the release binary; default
 .build/release/medusa), --cache DIR, --nice N (0 on a quiet machine), --heads MODEL=DIR (run the
 Medusa table for that model with those heads; default-f16 has its shipped heads and tree), --no-medusa,
@@ -69,7 +71,7 @@ CONVERTER_SRC = os.path.join(LLAMA, "src")
 TOKENIZERS = os.path.join(ROOT, "Golden", "tokenizers")
 SMOLLM2 = os.path.join(ROOT, "Golden", "models", "smollm2-135m-instruct", "SmolLM2-135M-Instruct.Q4_1.gguf")
 CURVE = [1, 2, 4, 8, 16, 32, 64]
-PREFIX = 64  # medusa bench's prompt and curve prefix
+PREFIX = 64  # the context: medusa bench --context, llama-bench -d (set from --context)
 
 # name -> how to get the GGUF (and the HF folder) of that model
 MODELS = {
@@ -333,7 +335,7 @@ def prepare(names, args):
 
 def run_medusa(args, name, path, threads):
     cmd = ["nice", "-n", str(args.nice), args.medusa, "bench", "--model", path, "--threads", str(threads),
-           "--tokens", str(args.tokens), "--repeats", str(args.repeats), "--json"]
+           "--tokens", str(args.tokens), "--repeats", str(args.repeats), "--context", str(PREFIX), "--json"]
     heads = args.heads_map.get(name) or MODELS[name].get("heads")
     if heads and not args.no_medusa:
         cmd += ["--heads", heads]
@@ -350,9 +352,9 @@ def llama_cmds(args, path, threads):
     base = ["nice", "-n", str(args.nice), LLAMA_BENCH, "-m", path, "-t", str(threads),
             "-r", str(args.repeats), "-o", "json"]
     return [
-        # decode after a 64-token context, and the T curve (logits for the last token only)
+        # decode after the context, and the T curve (logits for the last token only)
         base + ["-p", ",".join(map(str, CURVE)), "-n", str(args.tokens), "-d", str(PREFIX)],
-        # prefill of a 64-token prompt from an empty cache
+        # prefill of a context-long prompt from an empty cache
         base + ["-p", str(PREFIX), "-n", "0", "-d", "0"],
     ]
 
@@ -505,7 +507,7 @@ def markdown(summary, machine, files, args):
                  "cores, multi-threaded runs (llama.cpp's spinning threads most) lose far more than single-threaded "
                  "ones. Rerun on a quiet machine before quoting these numbers.")
         L.append("")
-    L.append("### Decode (tokens/s, after a 64-token context)")
+    L.append(f"### Decode (tokens/s, after a {PREFIX}-token context)")
     L.append("")
     L.append("| model | weights | threads | swift-medusa | llama.cpp | ours / llama.cpp | ours GB/s | llama.cpp GB/s | read GB/s (same run) |")
     L.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -520,7 +522,7 @@ def markdown(summary, machine, files, args):
     L.append("GB/s = weight bytes read per token (medusa bench's `weight_bytes_per_token`, the same file for both) "
              "x tokens/s; read GB/s is medusa bench's read-only probe (512 MiB, same threads).")
     L.append("")
-    L.append("### Prefill (64-token prompt, tokens/s)")
+    L.append(f"### Prefill ({PREFIX}-token prompt, tokens/s)")
     L.append("")
     L.append("| model | weights | threads | swift-medusa | llama.cpp | ours / llama.cpp |")
     L.append("| --- | --- | --- | --- | --- | --- |")
@@ -529,10 +531,10 @@ def markdown(summary, machine, files, args):
         L.append(f"| {spec['label']} | {spec['weights']} | {s['threads']} | {fmt(s['ours_prefill'])} | "
                  f"{fmt(s['llama_prefill'])} | {fmtx(s['prefill_ratio'])} |")
     L.append("")
-    L.append("### One forward of T tokens after a 64-token prefix, relative to T = 1")
+    L.append(f"### One forward of T tokens after a {PREFIX}-token prefix, relative to T = 1")
     L.append("")
     L.append("swift-medusa computes the logits of all T tokens (tree verification needs them); "
-             "llama.cpp (`llama-bench -p T -n 0 -d 64`) computes logits for the last token only.")
+             f"llama.cpp (`llama-bench -p T -n 0 -d {PREFIX}`) computes logits for the last token only.")
     L.append("")
     head = " | ".join(f"T={T}" for T in CURVE[1:])
     L.append(f"| model | weights | threads | program | T=1 ms | {head} |")
@@ -567,7 +569,7 @@ def markdown(summary, machine, files, args):
         L.append("### Medusa (medusa bench's table: speedup over our own AR in the same run)")
         L.append("")
         L.append("Greedy rows against llama.cpp's greedy decode tokens/s (same file, same threads, same run; "
-                 "llama.cpp's after a 64-token context, ours over medusa bench's own prompts); sampling rows "
+                 f"llama.cpp's after a {PREFIX}-token context, ours over medusa bench's own prompts); sampling rows "
                  "(temperature T) against our AR sampling at that T. medusa bench's JSON has no greedy AR row: "
                  "its tokens/s is estimated as the median of tokens/s / speedup over the greedy rows (~).")
         L.append("")
@@ -610,6 +612,9 @@ def parse():
     p.add_argument("--threads", help="comma list (default 1,2)")
     p.add_argument("--rounds", type=int)
     p.add_argument("--tokens", type=int, help="decode tokens per repeat (medusa bench --tokens, llama-bench -n)")
+    p.add_argument("--context", type=int, default=64,
+                   help="tokens of context before decode and the T curve, and of the prefill prompt "
+                        "(medusa bench --context, llama-bench -d; default 64)")
     p.add_argument("--repeats", type=int, help="medusa bench --repeats and llama-bench -r")
     p.add_argument("--quick", action="store_true",
                    help=f"defaults for a few-minute run: {QUICK} (explicit options still win)")
@@ -648,6 +653,8 @@ def parse():
 
 def main():
     args = parse()
+    global PREFIX
+    PREFIX = args.context
     if not args.prepare_only and not os.access(args.medusa, os.X_OK):
         die(f"no medusa binary at {args.medusa} (swift build -c release, or --medusa PATH)")
     files = prepare(args.models, args)
@@ -697,10 +704,10 @@ def main():
     config["llama_bench_commands"] = {n: [" ".join(c) for c in llama_cmds(args, files[n]["gguf"], "THREADS")]
                                       for n in args.models}
     blob = dict(machine=machine, config=config, files=files, summary=summary, rounds=results,
-                notes=dict(decode="medusa: after a 64-token prompt; llama-bench: -n N -d 64",
-                           prefill="64-token prompt, empty cache (llama-bench -p 64 -d 0)",
-                           curve="forward of T tokens after a 64-token prefix over T=1; medusa: logits of all T; "
-                                 "llama-bench -p T -n 0 -d 64: logits of the last token only",
+                notes=dict(decode=f"medusa: after a {PREFIX}-token prompt; llama-bench: -n N -d {PREFIX}",
+                           prefill=f"{PREFIX}-token prompt, empty cache (llama-bench -p {PREFIX} -d 0)",
+                           curve=f"forward of T tokens after a {PREFIX}-token prefix over T=1; medusa: logits of all T; "
+                                 f"llama-bench -p T -n 0 -d {PREFIX}: logits of the last token only",
                            ratio="median over rounds of ours / llama.cpp in the same round"))
     with open(prefix + ".json", "w") as f:
         json.dump(blob, f, indent=1, default=str)
