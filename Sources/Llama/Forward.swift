@@ -99,8 +99,8 @@ extension LlamaModel {
     Kernels.attention(
       queries: state.queries.base, keys: cache.keys(layer: index),
       values: cache.values(layer: index), layout: cache.layout, visible: visible,
-      heads: config.headCount,
-      kvHeads: config.keyValueHeadCount, headDimension: config.headDimension,
+      heads: config.headCount, kvHeads: config.keyValueHeadCount,
+      headDimension: config.headDimension,
       scale: 1 / Float(config.headDimension).squareRoot(), scratch: state.attentionScratch.base,
       into: state.attended.base, parallelism: parallelism)
     Kernels.linear(

@@ -7,8 +7,8 @@ import MedusaKernels
 /// heads' logits for a tree of depth d. `medusa bench` prints the forward curve; `medusa tree
 /// --auto` feeds both curves to the speed model (MedusaTraining's `TreeConstruction.speedCurve`)
 /// to choose the tree size. Every forward runs after a causal prefix (64 tokens unless a caller
-/// asks for more), on token ids that depend only on the vocabulary size. Times are wall-clock seconds and differ from run to run;
-/// nothing here changes any result of decoding.
+/// asks for more), on token ids that depend only on the vocabulary size. Times are wall-clock
+/// seconds and differ from run to run; nothing here changes any result of decoding.
 public enum ForwardCost {
   /// The prefix every measured forward follows unless a caller gives another.
   public static let prefixLength = 64

@@ -13,8 +13,9 @@ extension Kernels {
   /// Masked attention.
   ///
   /// `queries` is `[queryCount][heads][headDimension]` (already rotated); `keys` and `values` are
-  /// the layer's cache, row `r` of key/value head `g` at `r * layout.rowStride + g *
-  /// layout.headStride` (``CacheLayout``); `out` is `[queryCount][heads][headDimension]`. For query `q` and head `h` (key/value head
+  /// the layer's cache, row `r` of key/value head `g` at
+  /// `r * layout.rowStride + g * layout.headStride` (``CacheLayout``); `out` is
+  /// `[queryCount][heads][headDimension]`. For query `q` and head `h` (key/value head
   /// `g = h / (heads / kvHeads)`), with `r_0, r_1, ...` the visible rows of `q` in the given order
   /// (the shared prefix, then the query's own rows):
   /// - `s_j = dot(q, k[r_j][g]) * scale`, the dot in the fixed order of ``Reduction``;
@@ -38,8 +39,7 @@ extension Kernels {
   public static func attention(
     queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
     layout: CacheLayout, visible: VisibleRows, heads: Int, kvHeads: Int, headDimension: Int,
-    scale: Float,
-    scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>,
+    scale: Float, scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>,
     parallelism: Parallelism
   ) {
     let stride = attentionScratchCount(

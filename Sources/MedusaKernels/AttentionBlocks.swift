@@ -10,7 +10,8 @@
 ///
 /// The weighted sum of values is ``WeightedValues``.
 enum AttentionBlocks {
-  /// Level 1 of the tree for two keys: lanes 0-7 are `a[i] + a[i + 8]`, lanes 8-15 `b[i] + b[i + 8]`.
+  /// Level 1 of the tree for two keys: lanes 0-7 are `a[i] + a[i + 8]`, lanes 8-15 are
+  /// `b[i] + b[i + 8]`.
   @inline(__always)
   static func halves(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
     SIMD16(lowHalf: a.lowHalf, highHalf: b.lowHalf)

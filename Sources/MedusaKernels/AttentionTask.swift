@@ -1,7 +1,8 @@
 /// One work item of ``Kernels/attention(queries:keys:values:layout:visible:heads:kvHeads:headDimension:scale:scratch:into:parallelism:)``:
 /// a block of queries and one key/value head, i.e. `pairs` (query, query head) pairs that see
 /// the same key/value rows of the prefix. Each pair's arithmetic is exactly the documented one;
-/// only the loops over pairs are moved inside the loops over rows.
+/// only the loops are rearranged: pairs inside blocks of eight prefix keys for the scores
+/// (``AttentionBlocks``), two pairs at a time over all rows for the values (``WeightedValues``).
 struct AttentionTask: Sendable {
   let queries: SendableConstPointer<Float>
   let keys: SendableConstPointer<Float>
