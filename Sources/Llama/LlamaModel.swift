@@ -98,21 +98,6 @@ public final class LlamaModel: @unchecked Sendable {
   /// from it and for byte counts.
   public var languageModelHead: WeightMatrix { weights.languageModelHead }
 
-  /// Bytes of weights one forward pass reads (all matrices once; the embedding rows read are
-  /// negligible and not counted, except when the head is tied to it).
-  public var weightBytesPerForward: Int {
-    var total = weights.languageModelHead.byteCount
-    for layer in weights.layers {
-      for matrix in [
-        layer.queryProjection, layer.keyProjection, layer.valueProjection,
-        layer.outputProjection, layer.gateProjection, layer.upProjection, layer.downProjection,
-      ] {
-        total += matrix.byteCount
-      }
-    }
-    return total
-  }
-
   /// Throws ``LlamaError/contextTooLong(needed:limit:)`` when `positions` positions (a prompt
   /// plus the tokens to generate) do not fit the model's context.
   public func checkContext(_ positions: Int) throws(LlamaError) {

@@ -24,12 +24,12 @@ public enum ForwardCost {
 
   /// The cost of a forward of T causal tokens (T in ``curveSizes``) after a `prefix`-token
   /// prefix (default 64; a longer one measures verification deep into a conversation, where
-  /// attention reads more of the cache), relative to T = 1: the median of `max(repeats, 3)`
-  /// single forwards of each size. Uses (and empties first) `state`'s cache, which needs
-  /// ``curveCapacity(prefix:)`` positions.
+  /// attention reads more of the cache): the median seconds of `max(repeats, 3)` single
+  /// forwards of each size, and that time relative to T = 1's. Uses (and empties first)
+  /// `state`'s cache, which needs ``curveCapacity(prefix:)`` positions.
   public static func relativeCurve(
     model: LlamaModel, state: InferenceState, repeats: Int, prefix: Int = prefixLength
-  ) throws(LlamaError) -> [(tokens: Int, relative: Double)] {
+  ) throws(LlamaError) -> [(tokens: Int, seconds: Double, relative: Double)] {
     let sizes = curveSizes
     var medians: [Double] = []
     try state.cache.truncate(to: 0)
@@ -46,7 +46,7 @@ public enum ForwardCost {
       }
       medians.append(Statistics.median(times))
     }
-    return zip(sizes, medians).map { ($0, $1 / medians[0]) }
+    return zip(sizes, medians).map { ($0, $1, $1 / medians[0]) }
   }
 
   /// Seconds of a forward of T tokens (T = 1 ... maxTokens) after a 64-token prefix; element

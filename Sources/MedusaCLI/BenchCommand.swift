@@ -43,6 +43,9 @@ enum BenchCommand {
     let threads = parallelism.threads
     let bandwidth = MemoryBandwidth.read(threads: threads)
     let triad = MemoryBandwidth.triad(threads: threads)
+    let roofline = Roofline(
+      bytesPerSecond: bandwidth * 1e9,
+      multiplyAddsPerSecond: Roofline.multiplyAddRate(threads: threads))
     let bytes = Double(model.weightBytesPerForward)
     let prompt = (0..<context).map { ($0 * 7919 + 13) % model.config.vocabularySize }
 
@@ -59,10 +62,14 @@ enum BenchCommand {
       prefillRates.append(Double(prompt.count) / result.prefillSeconds)
       decodeRates.append(result.decodeTokensPerSecond)
     }
+    let prefillRate = Statistics.median(prefillRates)
     let decodeRate = Statistics.median(decodeRates)
     let effective = bytes * decodeRate / 1e9
     let curve = try ForwardCost.relativeCurve(
       model: model, state: decoder.state, repeats: repeats, prefix: context)
+    let prefillFloor = roofline.forward(model, tokens: prompt.count, context: 0, logits: 1)
+    let decodeFloor = roofline.forward(model, tokens: 1, context: context + tokens / 2)
+    let curveFloors = curve.map { roofline.forward(model, tokens: $0.tokens, context: context) }
 
     var medusaLines: [String] = []
     var medusaJSON: [[String: Any]] = []
@@ -87,7 +94,7 @@ enum BenchCommand {
       try Output.json([
         "medusa": medusaJSON,
         "model": modelURL.path, "threads": threads, "context_tokens": context,
-        "prefill_tokens_per_second": Statistics.median(prefillRates),
+        "prefill_tokens_per_second": prefillRate,
         "decode_tokens_per_second": decodeRate,
         "weight_bytes_per_token": Int(bytes),
         "effective_gb_per_second": effective,
@@ -96,24 +103,55 @@ enum BenchCommand {
         "fraction_of_bandwidth": effective / bandwidth,
         "forward_cost_relative_to_t1": Dictionary(
           uniqueKeysWithValues: curve.map { (String($0.tokens), $0.relative) }),
+        "forward_seconds": Dictionary(
+          uniqueKeysWithValues: curve.map { (String($0.tokens), $0.seconds) }),
+        "multiply_adds_per_second": roofline.multiplyAddsPerSecond,
+        "prefill_fraction_of_roofline": prefillFloor.seconds * prefillRate / Double(context),
+        "prefill_bound": prefillFloor.bound.rawValue,
+        "decode_fraction_of_roofline": decodeFloor.seconds * decodeRate,
+        "decode_bound": decodeFloor.bound.rawValue,
+        "roofline_relative_to_t1": Dictionary(
+          uniqueKeysWithValues: zip(curve, curveFloors).map {
+            (String($0.tokens), $1.seconds / curve[0].seconds)
+          }),
+        "roofline_bound": Dictionary(
+          uniqueKeysWithValues: zip(curve, curveFloors).map {
+            (String($0.tokens), $1.bound.rawValue)
+          }),
       ])
       return
     }
     Output.line("model            \(modelURL.lastPathComponent)  (\(threads) thread(s))")
     Output.line(
       String(
-        format: "prefill          %.1f tokens/s  (%d-token prompt)",
-        Statistics.median(prefillRates), context))
-    Output.line(String(format: "decode           %.2f tokens/s  (after it)", decodeRate))
+        format: "compute          %.1f G multiply-adds/s  (16-lane FMA)",
+        roofline.multiplyAddsPerSecond / 1e9))
+    Output.line(
+      String(
+        format: "prefill          %.1f tokens/s  (%d-token prompt; %.0f%% of the roofline, ",
+        prefillRate, context, 100 * prefillFloor.seconds * prefillRate / Double(context))
+        + "\(prefillFloor.bound.rawValue)-bound)")
+    Output.line(
+      String(
+        format: "decode           %.2f tokens/s  (after it; %.0f%% of the roofline, ",
+        decodeRate, 100 * decodeFloor.seconds * decodeRate)
+        + "\(decodeFloor.bound.rawValue)-bound"
+        + (decodeFloor.seconds * decodeRate > 1
+          ? "; above it: the weights stay in the caches)" : ")"))
     Output.line(String(format: "weights/token    %.1f MB", bytes / 1e6))
     Output.line(String(format: "effective        %.2f GB/s", effective))
     Output.line(
       String(
         format: "read bandwidth   %.2f GB/s  -> decode at %.0f%% of it (triad %.2f GB/s)",
         bandwidth, 100 * effective / bandwidth, triad))
-    Output.line("forward cost of T tokens after \(context) relative to T = 1:")
-    for point in curve {
-      Output.line(String(format: "  T = %2d  %.2fx", point.tokens, point.relative))
+    Output.line(
+      "forward cost of T tokens after \(context) relative to T = 1 (floor: the roofline's time "
+        + "over T = 1's):")
+    for (point, floor) in zip(curve, curveFloors) {
+      Output.line(
+        String(
+          format: "  T = %2d  %6.2fx   floor %6.2fx ", point.tokens, point.relative,
+          floor.seconds / curve[0].seconds) + "(\(floor.bound.rawValue))")
     }
     if !medusaLines.isEmpty {
       Output.line("")

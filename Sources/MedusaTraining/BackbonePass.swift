@@ -86,8 +86,6 @@ public final class BackbonePass: @unchecked Sendable {
   private func forwardLayer(_ l: Int, parameters p: UnsafePointer<Float>, tokens n: Int) {
     let a = activations
     let h = config.hiddenSize
-    let q = config.headCount * config.headDimension
-    let kv = config.keyValueHeadCount * config.headDimension
     let inner = config.intermediateSize
     let input = a.layerInput(l)
     Kernels.rmsNorm(
@@ -180,8 +178,6 @@ public final class BackbonePass: @unchecked Sendable {
     let a = activations
     let w = work
     let h = config.hiddenSize
-    let q = config.headCount * config.headDimension
-    let kv = config.keyValueHeadCount * config.headDimension
     let inner = config.intermediateSize
     let dx = w.residual.base
     // x' = m + down(SiLU(gate) ⊙ up): the MLP's share, then its RMSNorm into dm.

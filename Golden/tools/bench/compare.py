@@ -399,6 +399,9 @@ def medusa_numbers(j):
         if isinstance(j.get(key), dict):
             out["curve_seconds"] = {int(k): float(v) for k, v in j[key].items()}
             break
+    floor = j.get("roofline_relative_to_t1") or {}
+    out["floor"] = {int(k): float(v) for k, v in floor.items()}
+    out["fma"] = j.get("multiply_adds_per_second")
     out["medusa"] = j.get("medusa") or []
     return out
 
@@ -458,6 +461,8 @@ def summarise(results, files, args):
             s["triad_gb_s"] = med([o["triad"] for o in ours])
             s["bytes_per_token"] = med([o["bytes"] for o in ours])
             s["ours_curve"] = {T: med([o["curve"].get(T) for o in ours]) for T in CURVE}
+            s["floor_curve"] = {T: med([o.get("floor", {}).get(T) for o in ours]) for T in CURVE}
+            s["fma_g_s"] = med([o["fma"] / 1e9 for o in ours if o.get("fma")])
             s["llama_curve"] = {T: med([l.get("curve", {}).get(T) for l in llama]) for T in CURVE}
             s["llama_curve_seconds"] = {T: med([l["curve_seconds"].get(T) for l in llama]) for T in CURVE}
             if any("curve_seconds" in o for o in ours):
@@ -550,7 +555,19 @@ def markdown(summary, machine, files, args):
                 mark, estimated = "~", True
             L.append(f"| {spec['label']} | {spec['weights']} | {s['threads']} | {prog} | "
                      f"{mark}{fmt(t1 * 1e3) if t1 else '—'} | " + " | ".join(fmt(curve.get(T)) for T in CURVE[1:]) + " |")
+        floor, t1 = s["floor_curve"], (s.get("ours_curve_seconds") or {}).get(1)
+        if any(floor.values()):
+            L.append(f"| {spec['label']} | {spec['weights']} | {s['threads']} | roofline floor / ours T=1 | "
+                     f"{fmt(floor[1] * t1 * 1e3) if (floor.get(1) and t1) else '—'} | "
+                     + " | ".join(fmt(floor.get(T)) for T in CURVE[1:]) + " |")
     L.append("")
+    if any(any(s["floor_curve"].values()) for s in summary):
+        L.append("Roofline floor: the larger of the weights' bytes at the read bandwidth and all T tokens' "
+                 "multiply-adds at the FMA rate (medusa bench's probes, same threads: "
+                 + ", ".join(f"{s['model']} {s['threads']}t {fmt(s['fma_g_s'])} G FMA/s, {fmt(s['read_gb_s'])} GB/s"
+                             for s in summary if s.get("fma_g_s")) + "), over our measured T = 1 time: "
+                 "no program can go below it on this machine.")
+        L.append("")
     if estimated:
         L.append("~ medusa bench reports the curve relative to T = 1 only; its T = 1 time is estimated as "
                  "1 / decode tokens/s.")
