@@ -153,6 +153,11 @@ enum BenchCommand {
           format: "  T = %2d  %6.2fx   floor %6.2fx ", point.tokens, point.relative,
           floor.seconds / curve[0].seconds) + "(\(floor.bound.rawValue))")
     }
+    if let first = curveFloors.first, let measured = curve.first, first.seconds > measured.seconds {
+      Output.line(
+        "  (T = 1 beats its floor: the weights stay in the caches, which read faster than the "
+          + "probe's memory)")
+    }
     if !medusaLines.isEmpty {
       Output.line("")
       Output.line(
