@@ -4,11 +4,13 @@ import Medusa
 import MedusaKernels
 
 /// `medusa bench [--model DIR]`: prefill and decode speed, weight bytes per token, effective
-/// bandwidth against this machine's measured read bandwidth (and its triad), the cost of one forward of T
-/// tokens relative to T = 1 (the cost of verifying a tree of T candidates), and, when the
-/// model has Medusa heads, AR against Medusa on several trees (``BenchMedusa``). The
-/// measurements are the library's (``MemoryBandwidth``, ``ForwardCost``, ``DecoderBenchmark``);
-/// this command handles the arguments and prints.
+/// bandwidth against this machine's measured read bandwidth (and its triad), the cost of one
+/// forward of T tokens relative to T = 1 (the cost of verifying a tree of T candidates), each
+/// beside its roofline floor (the measured FMA rate and read bandwidth against the forward's
+/// multiply-adds and bytes), and, when the model has Medusa heads, AR against Medusa on several
+/// trees (``BenchMedusa``). The measurements are the library's (``MemoryBandwidth``,
+/// ``Roofline``, ``ForwardCost``, ``DecoderBenchmark``); this command handles the arguments and
+/// prints.
 enum BenchCommand {
   /// `medusa bench [options]`.
   static let spec = CommandSpec(

@@ -30,7 +30,10 @@ What is compared (say it beside the numbers):
   prefill  a C-token prompt from an empty cache: medusa bench's prefill; llama-bench `-p C -d 0`.
   T curve  the time of one forward of T tokens after a C-token prefix, relative to T = 1:
            medusa bench computes the logits of ALL T tokens (what verifying a tree needs);
-           llama-bench `-p T -n 0 -d C` computes logits for the LAST token only.
+           llama-bench `-p T -n 0 -d C` computes logits for the LAST token only. Under both,
+           a "roofline floor" row: medusa bench's floor for T tokens (the larger of the weights'
+           bytes at its read bandwidth and the T tokens' multiply-adds at its FMA rate) over our
+           measured T = 1 time, the cost no program can beat on this machine.
   llama.cpp keeps its defaults otherwise (f16 KV cache, flash attention auto, ubatch 512,
   repacking on): recorded in the JSON.
 
