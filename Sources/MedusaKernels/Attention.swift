@@ -31,7 +31,10 @@ extension Kernels {
   /// Speed: a work item is a block of ``attentionQueryBlock`` queries and one key/value head;
   /// each key and value row it reads is loaded once for all its queries and query heads (the
   /// tree's nodes and grouped-query heads share one pass over the cached prefix). Threads split
-  /// the work items.
+  /// the work items. When there are fewer items than two per thread (decoding one token: one
+  /// item per key/value head, e.g. 3 for SmolLM2 on 2 threads), each item is cut into slices of
+  /// two (query, head) pairs, one register tile of the weighted values each, so that the
+  /// threads get nearly equal shares; a slice reads its head's rows again, from cache.
   ///
   /// `out` may be the `queries` buffer itself (a work item reads all its queries before it
   /// writes). `scratch` holds at least `parallelism.threads` times
@@ -50,12 +53,17 @@ extension Kernels {
       headDimension: headDimension, scale: scale, out: SendablePointer(out))
     let scores = SendablePointer(scratch)
     let blocks = (visible.queryCount + attentionQueryBlock - 1) / attentionQueryBlock
-    parallelism.forEachChunk(blocks * kvHeads) { chunk, range in
+    let blockPairs = min(attentionQueryBlock, visible.queryCount) * (heads / kvHeads)
+    let slicePairs = blocks * kvHeads < 2 * parallelism.threads ? 2 : blockPairs
+    let slices = (blockPairs + slicePairs - 1) / slicePairs
+    parallelism.forEachChunk(blocks * kvHeads * slices) { chunk, range in
       visible.offsets.withUnsafeBufferPointer { offsets in
         visible.rows.withUnsafeBufferPointer { rows in
           for item in range {
+            let (blockGroup, slice) = item.quotientAndRemainder(dividingBy: slices)
             task.run(
-              block: item / kvHeads, group: item % kvHeads, prefix: visible.prefix,
+              block: blockGroup / kvHeads, group: blockGroup % kvHeads,
+              pairs: (slice * slicePairs)..<((slice + 1) * slicePairs), prefix: visible.prefix,
               offsets: offsets, rows: rows, scores: scores.base + chunk * stride)
           }
         }

@@ -1,6 +1,6 @@
 /// One work item of ``Kernels/attention(queries:keys:values:layout:visible:heads:kvHeads:headDimension:scale:scratch:into:parallelism:)``:
 /// a block of queries and one key/value head, i.e. `pairs` (query, query head) pairs that see
-/// the same key/value rows of the prefix. Each pair's arithmetic is exactly the documented one;
+/// the same key/value rows of the prefix, or a slice of those pairs. Each pair's arithmetic is exactly the documented one;
 /// only the loops are rearranged: pairs inside blocks of eight prefix keys for the scores
 /// (``AttentionBlocks``), two pairs at a time over all rows for the values (``WeightedValues``).
 struct AttentionTask: Sendable {
@@ -14,11 +14,13 @@ struct AttentionTask: Sendable {
   let scale: Float
   let out: SendablePointer<Float>
 
-  /// Computes `out` for the queries of block `block` and the query heads of key/value head
-  /// `group`, using `scores` for the row scores.
+  /// Computes `out` for the pairs `pairs` (clamped to the item's; numbered below) of the
+  /// queries of block `block` and the query heads of key/value head `group`, using `scores` for
+  /// the row scores.
   func run(
-    block: Int, group: Int, prefix: Int, offsets: UnsafeBufferPointer<Int>,
-    rows: UnsafeBufferPointer<Int>, scores: UnsafeMutablePointer<Float>
+    block: Int, group: Int, pairs slice: Range<Int>, prefix: Int,
+    offsets: UnsafeBufferPointer<Int>, rows: UnsafeBufferPointer<Int>,
+    scores: UnsafeMutablePointer<Float>
   ) {
     let d = headDimension
     let perGroup = heads / kvHeads
@@ -30,7 +32,8 @@ struct AttentionTask: Sendable {
       stride = max(stride, prefix + offsets[q + 1] - offsets[q])
     }
     /// Pair `p = qi * perGroup + hi` is query `firstQuery + qi`, head `group * perGroup + hi`.
-    let pairs = queryCount * perGroup
+    let pairs = slice.clamped(to: 0..<(queryCount * perGroup))
+    guard !pairs.isEmpty else { return }
     func vector(_ p: Int) -> Int {
       ((firstQuery + p / perGroup) * heads + group * perGroup + p % perGroup) * d
     }
@@ -48,7 +51,7 @@ struct AttentionTask: Sendable {
       let factor = SIMD8<Float>(repeating: scale)
       while j + 8 <= prefix {
         let k = headKeys + j * rowStride
-        for p in 0..<pairs {
+        for p in pairs {
           let s = AttentionBlocks.scores8(
             query: queries.base + vector(p), keys: k, rowStride: rowStride, count: d)
           Reduction.storeFloats(s * factor, scores + p * stride, j)
@@ -58,12 +61,12 @@ struct AttentionTask: Sendable {
     }
     while j < prefix {
       let k = headKeys + j * rowStride
-      for p in 0..<pairs {
+      for p in pairs {
         scores[p * stride + j] = Reduction.dot(queries.base + vector(p), k, count: d) * scale
       }
       j += 1
     }
-    for p in 0..<pairs {
+    for p in pairs {
       for (index, e) in ownRows(p).enumerated() {
         let k = headKeys + rows[e] * rowStride
         scores[p * stride + prefix + index] =
@@ -76,7 +79,7 @@ struct AttentionTask: Sendable {
       values: values.base + group * layout.headStride, rowStride: rowStride, prefix: prefix,
       dimension: d)
     var pending: PairValues?
-    for p in 0..<pairs {
+    for p in pairs {
       let own = ownRows(p)
       let count = prefix + own.count
       let o = out.base + vector(p)

@@ -189,4 +189,35 @@ final class AttentionTests: XCTestCase {
     }
     assertBitwiseEqual(Array(buffer)[...], expected[...], "in place")
   }
+
+  /// Decoding one token: with fewer work items than two per thread, the items are cut into
+  /// slices of two (query, head) pairs. SmolLM2's shape (9 heads on 3 key/value heads) and one
+  /// key/value head for 6 heads give the bits of one thread on 2 and 3 threads, and match the
+  /// reference.
+  func testDecodeSlicesGiveTheSameBits() {
+    var random = TestRandom(seed: 13)
+    for (heads, kvHeads, d) in [(9, 3, 64), (6, 1, 48), (5, 1, 16)] {
+      let setup = Setup(
+        heads: heads, kvHeads: kvHeads, headDimension: d, rowCount: 50, random: &random)
+      let visible = VisibleRows(
+        prefix: 45, offsets: [0, 2], rows: [46, 48])
+      let queries = random.floats(heads * d, scale: 2)
+      let one = setup.fast(queries: queries, visible: visible, threads: 1)
+      for threads in [2, 3] {
+        var scratch = [Float](
+          repeating: .nan,
+          count: threads
+            * Kernels.attentionScratchCount(
+              heads: heads, kvHeads: kvHeads, maxRowsPerQuery: visible.maxRowsPerQuery))
+        var out = [Float](repeating: .nan, count: heads * d)
+        Kernels.attention(
+          queries: queries, keys: setup.keys, values: setup.values,
+          layout: .interleaved(kvHeads: kvHeads, headDimension: d), visible: visible,
+          heads: heads, kvHeads: kvHeads, headDimension: d, scale: setup.scale,
+          scratch: &scratch, into: &out, parallelism: Parallelism(threads: threads))
+        assertBitwiseEqual(out[...], one[...], "heads \(heads)/\(kvHeads), \(threads) threads")
+      }
+      assertClose(one, setup.naive(queries: queries, visible: visible), absolute: 2e-6, "\(heads)")
+    }
+  }
 }
