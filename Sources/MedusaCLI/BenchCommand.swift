@@ -72,6 +72,8 @@ enum BenchCommand {
     let prefillFloor = roofline.forward(model, tokens: prompt.count, context: 0, logits: 1)
     let decodeFloor = roofline.forward(model, tokens: 1, context: context + tokens / 2)
     let curveFloors = curve.map { roofline.forward(model, tokens: $0.tokens, context: context) }
+    let prefillFraction = prefillFloor.seconds * prefillRate / Double(context)
+    let decodeFraction = decodeFloor.seconds * decodeRate
 
     var medusaLines: [String] = []
     var medusaJSON: [[String: Any]] = []
@@ -108,9 +110,9 @@ enum BenchCommand {
         "forward_seconds": Dictionary(
           uniqueKeysWithValues: curve.map { (String($0.tokens), $0.seconds) }),
         "multiply_adds_per_second": roofline.multiplyAddsPerSecond,
-        "prefill_fraction_of_roofline": prefillFloor.seconds * prefillRate / Double(context),
+        "prefill_fraction_of_roofline": prefillFraction,
         "prefill_bound": prefillFloor.bound.rawValue,
-        "decode_fraction_of_roofline": decodeFloor.seconds * decodeRate,
+        "decode_fraction_of_roofline": decodeFraction,
         "decode_bound": decodeFloor.bound.rawValue,
         "roofline_relative_to_t1": Dictionary(
           uniqueKeysWithValues: zip(curve, curveFloors).map {
@@ -131,14 +133,14 @@ enum BenchCommand {
     Output.line(
       String(
         format: "prefill          %.1f tokens/s  (%d-token prompt; %.0f%% of the roofline, ",
-        prefillRate, context, 100 * prefillFloor.seconds * prefillRate / Double(context))
+        prefillRate, context, 100 * prefillFraction)
         + "\(prefillFloor.bound.rawValue)-bound)")
     Output.line(
       String(
         format: "decode           %.2f tokens/s  (after it; %.0f%% of the roofline, ",
-        decodeRate, 100 * decodeFloor.seconds * decodeRate)
+        decodeRate, 100 * decodeFraction)
         + "\(decodeFloor.bound.rawValue)-bound"
-        + (decodeFloor.seconds * decodeRate > 1
+        + (decodeFraction > 1
           ? "; above it: the weights stay in the caches)" : ")"))
     Output.line(String(format: "weights/token    %.1f MB", bytes / 1e6))
     Output.line(String(format: "effective        %.2f GB/s", effective))

@@ -1,8 +1,9 @@
 /// One work item of ``Kernels/attention(queries:keys:values:layout:visible:heads:kvHeads:headDimension:scale:scratch:into:parallelism:)``:
 /// a block of queries and one key/value head, i.e. `pairs` (query, query head) pairs that see
-/// the same key/value rows of the prefix, or a slice of those pairs. Each pair's arithmetic is exactly the documented one;
-/// only the loops are rearranged: pairs inside blocks of eight prefix keys for the scores
-/// (``AttentionBlocks``), two pairs at a time over all rows for the values (``WeightedValues``).
+/// the same key/value rows of the prefix, or a slice of those pairs. Each pair's arithmetic is
+/// exactly the documented one; only the loops are rearranged: pairs inside blocks of eight
+/// prefix keys for the scores (``AttentionBlocks``), two pairs at a time over all rows for the
+/// values (``WeightedValues``).
 struct AttentionTask: Sendable {
   let queries: SendableConstPointer<Float>
   let keys: SendableConstPointer<Float>
