@@ -55,12 +55,13 @@ extension LlamaModel {
       throw .nonFinite(layer: nil, position: positions[logitsFor[row]])
     }
     state.tokenCount = count
+    state.positions = positions
     state.logitCount = logitsFor.count
   }
 
   /// Calls `fail` with the first of `rows` rows of `width` floats at `base` that holds a NaN or
   /// an infinity (weights with NaNs would otherwise decode as token 0 forever).
-  private func checkFinite(
+  func checkFinite(
     _ base: UnsafePointer<Float>, rows: Int, width: Int, fail: (Int) throws(LlamaError) -> Void
   ) throws(LlamaError) {
     for row in 0..<rows where !Kernels.allFinite(base + row * width, count: width) {

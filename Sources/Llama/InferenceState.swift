@@ -15,6 +15,9 @@ public final class InferenceState: @unchecked Sendable {
   public internal(set) var logitCount = 0
   /// Number of tokens in the last forward.
   public internal(set) var tokenCount = 0
+  /// The positions of the last forward's tokens (for the errors of
+  /// ``LlamaModel/computeLogits(ofToken:state:)``).
+  var positions: [Int] = []
 
   let vocabularySize: Int
   let hiddenSize: Int

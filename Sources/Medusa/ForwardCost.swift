@@ -4,10 +4,12 @@ import MedusaKernels
 
 /// What a Medusa step costs on this machine, measured: the forward of T tokens that verifies a
 /// tree of T - 1 candidates (paper §2.1.2: a tree of T nodes is one forward of T tokens), and the
-/// heads' logits for a tree of depth d. `medusa bench` prints the forward curve; `medusa tree
-/// --auto` feeds both curves to the speed model (MedusaTraining's `TreeConstruction.speedCurve`)
-/// to choose the tree size. Every forward runs after a causal prefix (64 tokens unless a caller
-/// asks for more), on token ids that depend only on the vocabulary size. Times are wall-clock
+/// heads' logits for a tree of depth d. `medusa bench` prints the forward curve (all T logits);
+/// `medusa tree --auto` feeds the curve without logits, the cost of one LM-head row (greedy
+/// verification computes one per token a step yields) and the heads' curve to the speed model
+/// (MedusaTraining's `TreeConstruction.speedCurve`) to choose the tree size. Every forward runs
+/// after a causal prefix (64 tokens unless a caller asks for more), on token ids that depend
+/// only on the vocabulary size. Times are wall-clock
 /// seconds and differ from run to run; nothing here changes any result of decoding.
 public enum ForwardCost {
   /// The prefix every measured forward follows unless a caller gives another.
@@ -50,12 +52,14 @@ public enum ForwardCost {
   }
 
   /// Seconds of a forward of T tokens (T = 1 ... maxTokens) after a 64-token prefix; element
-  /// T - 1 is T's. One sample of T times enough back-to-back forwards to last about 10 ms (tiny
+  /// T - 1 is T's, with the logits of all T tokens when `logits`, else of none (the backbone a
+  /// Medusa step runs before verification computes the rows it reads, ``logitRowSeconds``).
+  /// One sample of T times enough back-to-back forwards to last about 10 ms (tiny
   /// models run a forward in microseconds); the sizes take turns, `repeats` rounds, so that load
   /// on a shared machine spreads over all of them; each size's time is the median of its samples.
   /// Makes its own state (``prefixLength`` + `maxTokens` positions).
   public static func forwardSeconds(
-    model: LlamaModel, maxTokens: Int, repeats: Int, parallelism: Parallelism
+    model: LlamaModel, maxTokens: Int, repeats: Int, parallelism: Parallelism, logits: Bool = true
   ) throws(LlamaError) -> [Double] {
     let state = try model.makeState(
       capacity: prefixLength + maxTokens, maxBatch: max(64, maxTokens), parallelism: parallelism)
@@ -67,7 +71,7 @@ public enum ForwardCost {
       for _ in 0..<count {
         try model.forward(
           tokens: tokens, positions: Array(64..<(64 + size)), plan: .causal(size),
-          logitsFor: Array(0..<size), state: state)
+          logitsFor: logits ? Array(0..<size) : [], state: state)
       }
       return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(count)
     }
@@ -114,6 +118,26 @@ public enum ForwardCost {
       for depth in 1...count { samples[depth - 1].append(seconds(depth, times[depth - 1])) }
     }
     return samples.map { $0.sorted()[$0.count / 2] }
+  }
+
+  /// Seconds of one LM-head row (``LlamaModel/computeLogits(ofToken:state:)``) after a
+  /// one-token forward: what greedy verification pays per node it reaches (``TreeLogits``).
+  /// The median of `max(repeats, 3)` samples of enough rows to last about 10 ms.
+  public static func logitRowSeconds(model: LlamaModel, repeats: Int, parallelism: Parallelism)
+    throws(LlamaError) -> Double
+  {
+    let state = try model.makeState(capacity: 1, maxBatch: 1, parallelism: parallelism)
+    try model.forward(
+      tokens: [3], positions: [0], plan: .causal(1), logitsFor: [], state: state)
+    func seconds(_ count: Int) throws(LlamaError) -> Double {
+      let start = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<count { try model.computeLogits(ofToken: 0, state: state) }
+      return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(count)
+    }
+    let count = max(1, Int(0.01 / max(try seconds(1), 1e-9)))
+    var samples: [Double] = []
+    for _ in 0..<max(repeats, 3) { samples.append(try seconds(count)) }
+    return Statistics.median(samples)
   }
 
   /// A causal prefix of `length` tokens, committed to `state`'s cache (in chunks of the

@@ -112,17 +112,18 @@ public enum LosslessTreeSampling {
   /// verified next. The walk ends at a node whose children all fail, at a leaf, or once
   /// `maxAccepted` drafts are accepted (tokens past the caller's budget would be dropped; this
   /// only prunes the tree, which keeps the rule lossless). `nodeLogits(n)` are the base
-  /// model's logits at node `n` from the tree forward pass.
+  /// model's logits at node `n` from the tree forward pass, read only for the nodes the walk
+  /// verifies (the decoder computes them then, ``TreeLogits``).
   static func walk<D: SamplingDecisions>(
     treeCandidates: [Int], children: [[Int]], processor: LogitsProcessor, maxAccepted: Int,
-    rule: ResidualRule = .renormalized, nodeLogits: (Int) -> UnsafeBufferPointer<Float>,
-    decisions: inout D
-  ) -> Walk {
+    rule: ResidualRule = .renormalized,
+    nodeLogits: (Int) throws(MedusaError) -> UnsafeBufferPointer<Float>, decisions: inout D
+  ) throws(MedusaError) -> Walk {
     var node = 0
     var accepted = 0
     var trials: [DraftTrial] = []
     while accepted < maxAccepted, !children[node].isEmpty {
-      var residual = processor.weights(nodeLogits(node))
+      var residual = processor.weights(try nodeLogits(node))
       var rejected: [Int] = []
       var next: Int? = nil
       for child in children[node] {

@@ -52,6 +52,8 @@ public final class MedusaDecoder {
   var acceptBudget = Int.max
   /// Every node's children in node order, for the lossless walk.
   let children: [[Int]]
+  /// Which tree nodes' logits the current step has computed (``TreeLogits``).
+  var treeLogits: TreeLogits
 
   /// A decoder over `model` and `heads` with the tree `choices` and a cache of `capacity`
   /// positions (``capacity(promptLength:maxNewTokens:choices:)``: the prompt, the output and
@@ -81,6 +83,7 @@ public final class MedusaDecoder {
       HeadLogitsRow(base: buffer.base + $0 * vocabulary, count: vocabulary)
     }
     children = LosslessTreeSampling.children(parents: tree.parents)
+    treeLogits = TreeLogits(nodeCount: tree.nodeCount)
     headWork = FloatBuffer(heads.workCount(heads: tree.maxDepth))
   }
 
@@ -183,8 +186,10 @@ public final class MedusaDecoder {
   /// ``prefill(prompt:maxNewTokens:verification:)``:
   /// 1. the root, from the base logits (``chooseRoot()``), and every head's top-k;
   /// 2. the candidates, arranged as the tree (§2.1.2, ``propose(root:headTopK:)``);
-  /// 3. one forward of the whole tree with tree attention (``forwardTree(_:committed:)``);
-  /// 4. posterior evaluation picks the accepted path (§2.3, ``verify(candidates:rootDraw:)``);
+  /// 3. one forward of the whole tree with tree attention (``forwardTree(_:committed:allLogits:)``),
+  ///    with every node's logits only for the modes that read them all (``TreeLogits``);
+  /// 4. posterior evaluation picks the accepted path (§2.3, ``verify(candidates:rootDraw:)``),
+  ///    computing the logits of the nodes it reaches;
   /// 5. KV compaction keeps that path's rows (``accept(path:committed:)``), and the next
   ///    step's base and head logits are taken at its last node.
   /// `recordLogits` keeps the logits the step read (``StepOutcome``).
@@ -195,11 +200,13 @@ public final class MedusaDecoder {
     }
     let candidates = try propose(root: root.token, headTopK: headTopK)
     let committed = state.cache.length
-    try forwardTree(candidates.treeCandidates, committed: committed)
+    try forwardTree(
+      candidates.treeCandidates, committed: committed, allLogits: readsEveryNode(recordLogits))
     let (verdict, trace) = try verify(candidates: candidates, rootDraw: root.draw)
     let path = Array(tree.retrieveIndices[verdict.bestCandidate][0...verdict.acceptLength])
     try accept(path: path, committed: committed)
     guard let last = path.last else { throw .tree("empty accepted path") }
+    let lastLogits = Array(try treeLogits.row(last, model: model, state: state))
     let outcome = StepOutcome(
       record: MedusaStepRecord(
         treeCandidates: candidates.treeCandidates, candidates: candidates.candidates,
@@ -209,7 +216,7 @@ public final class MedusaDecoder {
       logits: recordLogits ? [baseLogits] + path.dropLast().map { Array(state.logits($0)) } : [],
       treeLogits: recordLogits ? (0..<tree.nodeCount).map { Array(state.logits($0)) } : [],
       headLogits: recordLogits ? headLogits.map { Array($0.buffer) } : [], headTopK: headTopK)
-    baseLogits = Array(state.logits(last))
+    baseLogits = lastLogits
     computeHeadLogits(hidden: state.hiddenState(last))
     return outcome
   }
@@ -249,17 +256,31 @@ public final class MedusaDecoder {
     }
   }
 
+  /// Whether this step reads the logits of every tree node: recorded logits and the original's
+  /// typical and sampling paths (they gather every path's logits); greedy verification and
+  /// lossless sampling read only the nodes they reach (``TreeLogits``).
+  private func readsEveryNode(_ recordLogits: Bool) -> Bool {
+    switch verification {
+    case .greedy, .lossless: return recordLogits
+    case .typical, .typicalSampling, .nucleus: return true
+    }
+  }
+
   /// Tree attention (§2.1.2, `tree_decoding`): one forward of every node at position
-  /// `committed + depth`, each seeing its ancestors, logits for every node; the new K/V rows
-  /// stay uncommitted at `committed + node`.
-  private func forwardTree(_ treeCandidates: [Int], committed: Int) throws(MedusaError) {
+  /// `committed + depth`, each seeing its ancestors, with logits for every node when
+  /// `allLogits` (else verification computes the ones it reads); the new K/V rows stay
+  /// uncommitted at `committed + node`.
+  private func forwardTree(_ treeCandidates: [Int], committed: Int, allLogits: Bool)
+    throws(MedusaError)
+  {
     do throws(LlamaError) {
       try model.forward(
         tokens: treeCandidates, positions: tree.depth.map { committed + $0 }, plan: plan,
-        logitsFor: Array(0..<tree.nodeCount), state: state)
+        logitsFor: allLogits ? Array(0..<tree.nodeCount) : [], state: state)
     } catch {
       throw .backbone(error)
     }
+    if allLogits { treeLogits.markAllComputed() } else { treeLogits.reset() }
   }
 
   /// KV compaction (§2.1, `update_inference_inputs`): the rows of the accepted `path`'s nodes
@@ -272,45 +293,62 @@ public final class MedusaDecoder {
     }
   }
 
-  /// Posterior evaluation (§2.3) on the logits of the tree forward still in the state.
-  /// Greedy needs only each node's argmax, taken once per node; the original's modes gather
-  /// the full per-path logits as it does; lossless sampling walks the tree from the root
-  /// (``LosslessTreeSampling``), reading the logits of the nodes it visits, and returns its
-  /// random decisions for the trace.
+  /// Posterior evaluation (§2.3) on the logits of the tree forward.
+  /// Greedy needs only the argmax of each node on an accepted prefix, computed once per node;
+  /// the original's modes gather the full per-path logits as it does; lossless sampling walks
+  /// the tree from the root (``LosslessTreeSampling``), reading the logits of the nodes it
+  /// visits, and returns its random decisions for the trace.
   private func verify(candidates: Candidates, rootDraw: ResidualDraw?)
     throws(MedusaError) -> (Verdict, LosslessStepTrace?)
   {
-    do throws(PosteriorError) {
-      switch verification {
-      case .greedy:
-        let nodeArgmax = (0..<tree.nodeCount).map { Greedy.argmax(state.logits($0)) }
-        let pathArgmax = tree.retrieveIndices.map { row in
-          row.map { nodeArgmax[$0 < 0 ? tree.nodeCount - 1 : $0] }
-        }
-        return (Posterior.greedy(pathArgmax: pathArgmax, candidates: candidates), nil)
-      case .typical(let acceptance):
-        let verdict = try Posterior.typical(
+    switch verification {
+    case .greedy:
+      let indices = tree.retrieveIndices
+      let last = tree.nodeCount - 1
+      let verdict = try Posterior.greedy(candidates: candidates) {
+        row, column throws(MedusaError) in
+        let node = indices[row][column]
+        return try treeLogits.argmax(node < 0 ? last : node, model: model, state: state)
+      }
+      return (verdict, nil)
+    case .lossless(let processor, _):
+      let walk = try LosslessTreeSampling.walk(
+        treeCandidates: candidates.treeCandidates, children: children, processor: processor,
+        maxAccepted: acceptBudget, rule: residualRule,
+        nodeLogits: { node throws(MedusaError) in
+          try self.treeLogits.row(node, model: self.model, state: self.state)
+        },
+        decisions: &decisions)
+      residualExclusions = walk.rejectedAtLast
+      let trace = rootDraw.map { LosslessStepTrace(root: $0, trials: walk.trials) }
+      return (LosslessTreeSampling.verdict(lastNode: walk.lastNode, tree: tree), trace)
+    case .typical(let acceptance):
+      let verdict = try posterior { () throws(PosteriorError) in
+        try Posterior.typical(
           pathLogits: pathLogits(), candidates: candidates, acceptance: acceptance)
-        return (verdict, nil)
-      case .typicalSampling(let acceptance, _):
-        let sampled = try Posterior.typicalSampling(
+      }
+      return (verdict, nil)
+    case .typicalSampling(let acceptance, _):
+      let sampled = try posterior { () throws(PosteriorError) in
+        try Posterior.typicalSampling(
           pathLogits: pathLogits(), candidates: candidates, acceptance: acceptance,
           using: &random)
-        return (sampled.verdict, nil)
-      case .nucleus(let temperature, let topP, _):
-        let sampled = try Posterior.nucleusSampling(
+      }
+      return (sampled.verdict, nil)
+    case .nucleus(let temperature, let topP, _):
+      let sampled = try posterior { () throws(PosteriorError) in
+        try Posterior.nucleusSampling(
           pathLogits: pathLogits(), candidates: candidates, temperature: temperature, topP: topP,
           using: &random)
-        return (sampled.verdict, nil)
-      case .lossless(let processor, _):
-        let walk = LosslessTreeSampling.walk(
-          treeCandidates: candidates.treeCandidates, children: children, processor: processor,
-          maxAccepted: acceptBudget, rule: residualRule, nodeLogits: { self.state.logits($0) },
-          decisions: &decisions)
-        residualExclusions = walk.rejectedAtLast
-        let trace = rootDraw.map { LosslessStepTrace(root: $0, trials: walk.trials) }
-        return (LosslessTreeSampling.verdict(lastNode: walk.lastNode, tree: tree), trace)
       }
+      return (sampled.verdict, nil)
+    }
+  }
+
+  /// Runs a posterior rule, its errors as ``MedusaError/posterior(_:)``.
+  private func posterior<T>(_ rule: () throws(PosteriorError) -> T) throws(MedusaError) -> T {
+    do throws(PosteriorError) {
+      return try rule()
     } catch {
       throw .posterior(error)
     }

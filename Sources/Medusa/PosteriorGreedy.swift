@@ -13,20 +13,28 @@ extension Posterior {
     throws(PosteriorError) -> Verdict
   {
     try checkShapes(pathLogits, candidates)
-    return greedy(pathArgmax: pathLogits.map { $0.map(Greedy.argmax) }, candidates: candidates)
+    let argmaxes = pathLogits.map { $0.map(Greedy.argmax) }
+    return greedy(candidates: candidates) { row, column in argmaxes[row][column] }
   }
 
-  /// ``greedy(pathLogits:candidates:)`` on the argmax of each path column, which a decoder
-  /// computes once per tree node instead of once per path (`pathArgmax[r][j]` is the argmax of
-  /// the logits of node `retrieveIndices[r][j]`). Rows and columns must match `candidates`.
-  public static func greedy(pathArgmax: [[Int]], candidates: Candidates) -> Verdict {
-    let lengths = pathArgmax.enumerated().map { row, argmaxes in
-      let tokens = candidates.candidates[row]
+  /// ``greedy(pathLogits:candidates:)`` reading the argmax of each path column only when it is
+  /// needed: `columnArgmax(r, j)` is the argmax of the logits at column `j` of row `r` (node
+  /// `retrieveIndices[r][j]`). A row stops at its first rejected column, where the original's
+  /// cumulative product stops counting, so no later column of it is read: a decoder computes
+  /// the logits of the nodes on accepted prefixes only (``TreeLogits``), and of each node once.
+  public static func greedy<E: Error>(
+    candidates: Candidates, columnArgmax: (_ row: Int, _ column: Int) throws(E) -> Int
+  ) throws(E) -> Verdict {
+    var lengths: [Int] = []
+    for (row, tokens) in candidates.candidates.enumerated() {
       let pads = candidates.isPad[row]
-      let accepted = (0..<max(min(tokens.count, argmaxes.count) - 1, 0)).map { column in
-        !pads[column + 1] && tokens[column + 1] == argmaxes[column]
+      var length = 0
+      while length + 1 < tokens.count, !pads[length + 1],
+        try tokens[length + 1] == columnArgmax(row, length)
+      {
+        length += 1
       }
-      return leadingRun(accepted)
+      lengths.append(length)
     }
     return firstLongest(lengths)
   }

@@ -65,26 +65,34 @@ enum TreeBuildCommand {
       let model = try ModelLocator.load(try ModelLocator.model(modelPath))
       let parallelism = Parallelism(threads: threads)
       let seconds = try ForwardCost.forwardSeconds(
-        model: model, maxTokens: maxTokens, repeats: repeats, parallelism: parallelism)
-      let cost = seconds.map { $0 / seconds[0] }
+        model: model, maxTokens: maxTokens, repeats: repeats, parallelism: parallelism,
+        logits: false)
+      let row = try ForwardCost.logitRowSeconds(
+        model: model, repeats: repeats, parallelism: parallelism)
+      let token = seconds[0] + row
+      let cost = seconds.map { $0 / token }
+      Output.error(
+        String(
+          format: "one LM-head row: %.3f of a one-token forward (greedy verification computes"
+            + " one per token a step yields)", row / token))
       var headCost: [Double] = []
       if let headsPath {
         let heads = try MedusaHeads.load(directory: URL(fileURLWithPath: headsPath), model: model)
         headCost = ForwardCost.headSeconds(
           heads: heads, repeats: repeats, parallelism: parallelism
-        ).map { $0 / seconds[0] }
+        ).map { $0 / token }
         Output.error(
           "heads (\(heads.headProjection.rawValue)) cost for depth 1...\(headCost.count), relative to a one-token forward: "
             + headCost.map { String(format: "%.3f", $0) }.joined(separator: " "))
       }
       let curve = TreeConstruction.speedCurve(
-        accuracy: accuracy, relativeCost: cost, headCost: headCost)
+        accuracy: accuracy, relativeCost: cost, headCost: headCost, logitRowCost: row / token)
       guard let best = curve.max(by: { $0.speedup < $1.speedup }) else {
         throw UsageError("no tree size to choose from")
       }
       Output.error(
-        "nodes  step cost (forward of T = nodes + 1"
-          + (headCost.isEmpty ? "" : " + heads")
+        "nodes  step cost (forward of T = nodes + 1, a logits row per token"
+          + (headCost.isEmpty ? "" : ", heads")
           + ", relative to T = 1)  tokens/step  expected speedup")
       for point in curve {
         Output.error(

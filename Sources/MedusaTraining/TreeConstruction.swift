@@ -81,8 +81,14 @@ public enum TreeConstruction {
   /// the same one-token forward), which a step adds for a tree of depth d: then a step costs
   /// `cost(N + 1) + headCost[depth(N) - 1]`. With own projections the heads read d vocabulary
   /// matrices per step; with the shared LM head one pass of d tokens (``HeadProjection``).
+  ///
+  /// `logitRowCost`, when not 0, is the cost of one LM-head row and `relativeCost` that of
+  /// forwards without logits: greedy verification computes the logits of the root and of each
+  /// accepted node only (`MedusaDecoder`'s `TreeLogits`), one row per token the step yields, so
+  /// a step adds `tokensPerStep x logitRowCost`.
   public static func speedCurve(
-    accuracy: [[Double]], relativeCost: [Double], headCost: [Double] = []
+    accuracy: [[Double]], relativeCost: [Double], headCost: [Double] = [],
+    logitRowCost: Double = 0
   ) -> [SpeedPoint] {
     let largest = relativeCost.count - 1
     guard largest >= 1 else { return [] }
@@ -96,7 +102,8 @@ public enum TreeConstruction {
       let heads = headCost.isEmpty ? 0 : headCost[min(depth, headCost.count) - 1]
       points.append(
         SpeedPoint(
-          nodes: index + 1, tokensPerStep: sum, relativeCost: relativeCost[index + 1] + heads))
+          nodes: index + 1, tokensPerStep: sum,
+          relativeCost: relativeCost[index + 1] + heads + sum * logitRowCost))
     }
     return points
   }

@@ -42,6 +42,13 @@ final class TrainingTreeTests: XCTestCase {
     XCTAssertEqual(curve[0].tokensPerStep, 1.6, accuracy: 1e-12)
     XCTAssertEqual(curve[1].tokensPerStep, 1.9, accuracy: 1e-12)
     XCTAssertEqual(curve[2].speedup, 2.1 / 2, accuracy: 1e-12)
+
+    // Forwards without logits plus one LM-head row (0.2) per token a step yields.
+    let lazy = TreeConstruction.speedCurve(
+      accuracy: accuracy, relativeCost: [0.8, 0.9, 1.2, 1.6], logitRowCost: 0.2)
+    XCTAssertEqual(lazy[0].relativeCost, 0.9 + 1.6 * 0.2, accuracy: 1e-12)
+    XCTAssertEqual(lazy[1].relativeCost, 1.2 + 1.9 * 0.2, accuracy: 1e-12)
+    XCTAssertEqual(lazy[2].speedup, 2.1 / (1.6 + 2.1 * 0.2), accuracy: 1e-12)
   }
 
   func testAccuracyFilesWithOnlyCumulativeAccuracyAreDifferenced() throws {
