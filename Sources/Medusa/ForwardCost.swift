@@ -78,7 +78,7 @@ public enum ForwardCost {
     var counts: [Int] = []
     for size in 1...maxTokens {
       _ = try seconds(size, 1)
-      counts.append(max(1, Int(0.01 / max(try seconds(size, 1), 1e-9))))
+      counts.append(runsFor10Milliseconds(try seconds(size, 1)))
     }
     var samples = [[Double]](repeating: [], count: maxTokens)
     for _ in 0..<repeats {
@@ -111,7 +111,7 @@ public enum ForwardCost {
     }
     let times = (1...count).map { depth in
       _ = seconds(depth, 1)
-      return max(1, Int(0.01 / max(seconds(depth, 1), 1e-9)))
+      return runsFor10Milliseconds(seconds(depth, 1))
     }
     var samples = [[Double]](repeating: [], count: count)
     for _ in 0..<repeats {
@@ -134,10 +134,16 @@ public enum ForwardCost {
       for _ in 0..<count { try model.computeLogits(ofToken: 0, state: state) }
       return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(count)
     }
-    let count = max(1, Int(0.01 / max(try seconds(1), 1e-9)))
+    let count = runsFor10Milliseconds(try seconds(1))
     var samples: [Double] = []
     for _ in 0..<max(repeats, 3) { samples.append(try seconds(count)) }
     return Statistics.median(samples)
+  }
+
+  /// How many back-to-back runs of something that took `seconds` once last about 10 ms: one
+  /// sample of the measurements above (at least one run).
+  private static func runsFor10Milliseconds(_ seconds: Double) -> Int {
+    max(1, Int(0.01 / max(seconds, 1e-9)))
   }
 
   /// A causal prefix of `length` tokens, committed to `state`'s cache (in chunks of the

@@ -303,12 +303,12 @@ public final class MedusaDecoder {
   {
     switch verification {
     case .greedy:
+      // Pads trail their rows and the rule never reads a column whose successor is a pad, so
+      // every column it reads is a real node.
       let indices = tree.retrieveIndices
-      let last = tree.nodeCount - 1
       let verdict = try Posterior.greedy(candidates: candidates) {
         row, column throws(MedusaError) in
-        let node = indices[row][column]
-        return try treeLogits.argmax(node < 0 ? last : node, model: model, state: state)
+        try treeLogits.argmax(indices[row][column], model: model, state: state)
       }
       return (verdict, nil)
     case .lossless(let processor, _):
